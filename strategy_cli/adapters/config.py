@@ -1,0 +1,75 @@
+"""Project configuration: `[tool.strategy]` in pyproject.toml, or `.strategy.toml`, found upward.
+
+```toml
+[tool.strategy]              # or top-level keys in .strategy.toml
+callbacks = ["my_callbacks"]
+[tool.strategy.rules]
+implicit-end = "off"         # "error", "warning" or "off"
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..core.lint.policy import Policy
+from ..core.rules_registry import RULES
+from ..errors import UsageError
+
+_SETTINGS = ("error", "warning", "off")
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    path: Path | None = None
+    rules: dict[str, str] = field(default_factory=dict)
+    callbacks: tuple[str, ...] = ()
+
+    def policy(self, strict: bool = False) -> Policy:
+        return Policy(rules=dict(self.rules), strict=strict)  # type: ignore[arg-type]
+
+
+def config_for(target: Path) -> ProjectConfig:
+    """The configuration that applies to a file or folder (the nearest one upward)."""
+    start = target.resolve()
+    return _config_in(start if start.is_dir() else start.parent)
+
+
+@lru_cache(maxsize=256)
+def _config_in(folder: Path) -> ProjectConfig:
+    for candidate in (folder, *folder.parents):
+        dot = candidate / ".strategy.toml"
+        if dot.is_file():
+            return _parse(dot, _read(dot))
+        py = candidate / "pyproject.toml"
+        if py.is_file():
+            section = _read(py).get("tool", {}).get("strategy")
+            if isinstance(section, dict):
+                return _parse(py, section)
+    return ProjectConfig()
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read configuration: {exc}") from None
+
+
+def _parse(path: Path, section: dict[str, Any]) -> ProjectConfig:
+    rules = section.get("rules", {})
+    if not isinstance(rules, dict):
+        raise UsageError(f'{path}: [rules] must be a table of rule = "error|warning|off"')
+    for rule, setting in rules.items():
+        if rule not in RULES:
+            raise UsageError(f"{path}: unknown rule '{rule}'", hint="see `strategy rules`")
+        if setting not in _SETTINGS:
+            raise UsageError(f"{path}: rule '{rule}' must be one of {', '.join(_SETTINGS)}")
+    callbacks = section.get("callbacks", [])
+    if not isinstance(callbacks, list) or not all(isinstance(c, str) for c in callbacks):
+        raise UsageError(f"{path}: callbacks must be a list of module names")
+    return ProjectConfig(path=path, rules=dict(rules), callbacks=tuple(callbacks))

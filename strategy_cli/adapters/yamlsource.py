@@ -1,0 +1,238 @@
+"""Load YAML or JSON text into a Document that remembers where every key and value stands.
+
+Every problem of the text itself (syntax, tabs, duplicate keys, encoding, an empty file, a top
+level that is not a mapping) becomes a finding with a position: this module never raises for
+what is in the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ..core.document import Document
+from ..core.findings import DocPath
+from ..core.rules_registry import severity_of
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_constructor = SafeConstructor()
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MERGE = "tag:yaml.org,2002:merge"
+_BINARY = "tag:yaml.org,2002:binary"
+
+
+def load_path(path: Path, display: str | None = None) -> Document:
+    """Read and parse a file; an unreadable file is the caller's (OSError propagates)."""
+    return load_bytes(path.read_bytes(), display or str(path), is_json=path.suffix == ".json")
+
+
+def load_bytes(raw: bytes, file: str, *, is_json: bool = False) -> Document:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return _encoding_failure(raw, file, exc)
+    return load_text(text, file, is_json=is_json)
+
+
+def load_text(text: str, file: str, *, is_json: bool = False) -> Document:
+    lines = text.splitlines()
+    doc = Document(file=file, data=None, lines=lines)
+    if is_json:
+        # Tabs are ordinary whitespace in JSON but not in YAML; one char for one keeps columns.
+        text = text.replace("\t", " ")
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        _add_syntax_finding(doc, exc)
+        return doc
+    except yaml.YAMLError as exc:  # reader errors without a mark (e.g. control characters)
+        _add(doc, "yaml-syntax", 1, 1, f"cannot parse: {exc}")
+        return doc
+    if root is None:
+        _add(doc, "empty-file", 1, 1, "the file holds no document", "write a strategy mapping")
+        return doc
+    doc.data = _Converter(doc).convert(root, ())
+    if not isinstance(doc.data, dict):
+        line, col = _pos(root)
+        _add(
+            doc,
+            "top-level-type",
+            line,
+            col,
+            f"the top level is a {_kind(doc.data)}, not a mapping",
+            "a strategy file is a mapping with `name` and `settings`",
+        )
+    return doc
+
+
+class _Converter:
+    """Turns a node tree into plain data, recording positions and duplicate keys."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.done: dict[int, Any] = {}
+        self.open: set[int] = set()
+
+    def convert(self, node: Node, path: DocPath) -> Any:
+        self.doc.values[path] = _pos(node)
+        key = id(node)
+        if key in self.open:
+            line, col = _pos(node)
+            _add(
+                self.doc,
+                "yaml-recursive-alias",
+                line,
+                col,
+                "an alias refers to a node that contains it",
+            )
+            return None
+        if key in self.done:
+            return self.done[key]
+        if isinstance(node, ScalarNode):
+            return self._scalar(node)
+        self.open.add(key)
+        try:
+            value = (
+                self._mapping(node, path)
+                if isinstance(node, MappingNode)
+                else self._sequence(node, path)
+            )
+        finally:
+            self.open.discard(key)
+        self.done[key] = value
+        return value
+
+    def _sequence(self, node: SequenceNode, path: DocPath) -> list[Any]:
+        return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+
+    def _mapping(self, node: MappingNode, path: DocPath) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for knode, vnode in node.value:
+            if knode.tag == _MERGE:
+                self._merge(out, vnode, path)
+                continue
+            key = self._key(knode)
+            kpath = (*path, key)
+            if key in out:
+                line, col = _pos(knode)
+                first = self.doc.keys.get(kpath, (line, col))
+                _add(
+                    self.doc,
+                    "yaml-duplicate-key",
+                    line,
+                    col,
+                    f"duplicate key '{key}' (first defined at line {first[0]})",
+                    "remove one of them: only the last would count",
+                )
+            else:
+                self.doc.keys[kpath] = _pos(knode)
+            out[key] = self.convert(vnode, kpath)
+        return out
+
+    def _merge(self, out: dict[str, Any], vnode: Node, path: DocPath) -> None:
+        sources = vnode.value if isinstance(vnode, SequenceNode) else [vnode]
+        for src in sources:
+            merged = self.convert(src, path)
+            if isinstance(merged, dict):
+                for k, v in merged.items():
+                    out.setdefault(k, v)
+
+    def _key(self, node: Node) -> str:
+        # Keys keep their source text: YAML 1.1 would turn `on:` into True.
+        if isinstance(node, ScalarNode):
+            return str(node.value)
+        line, col = _pos(node)
+        _add(self.doc, "wrong-type", line, col, "a mapping key must be a plain string")
+        return f"<{type(node).__name__} at {line}:{col}>"
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        if node.tag in (_TIMESTAMP, _BINARY):
+            return node.value  # keep dates as text: they travel as RFC 3339 strings
+        make = _constructor.yaml_constructors.get(node.tag)
+        if make is None:
+            line, col = _pos(node)
+            _add(
+                self.doc,
+                "yaml-syntax",
+                line,
+                col,
+                f"unknown tag {node.tag}",
+                "strategy files use plain YAML without custom tags",
+            )
+            return node.value
+        try:
+            return make(_constructor, node)
+        except (ConstructorError, ValueError) as exc:
+            line, col = _pos(node)
+            _add(self.doc, "yaml-syntax", line, col, f"bad scalar: {exc}")
+            return node.value
+
+
+def _pos(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _kind(value: Any) -> str:
+    names = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _add(
+    doc: Document, rule: str, line: int, col: int, message: str, hint: str | None = None
+) -> None:
+    from ..core.findings import Finding
+
+    doc.findings.append(
+        Finding(
+            doc.file, line, col, severity_of(rule), rule, message, "", hint, doc.line_text(line)
+        )
+    )
+
+
+def _add_syntax_finding(doc: Document, exc: yaml.MarkedYAMLError) -> None:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = exc.problem or "syntax error"
+    if "'\\t'" in problem or "tab" in problem:
+        _add(
+            doc,
+            "yaml-tab",
+            line,
+            col,
+            "a tab character cannot indent or start YAML content",
+            "indent with spaces",
+        )
+        return
+    if "expected a single document" in problem:
+        _add(
+            doc,
+            "yaml-syntax",
+            line,
+            col,
+            "more than one document in the file",
+            "keep one strategy per file",
+        )
+        return
+    context = f" {exc.context}" if exc.context else ""
+    _add(doc, "yaml-syntax", line, col, f"{problem}{context}".strip())
+
+
+def _encoding_failure(raw: bytes, file: str, exc: UnicodeDecodeError) -> Document:
+    head = raw[: exc.start]
+    line = head.count(b"\n") + 1
+    col = exc.start - (head.rfind(b"\n") + 1) + 1
+    text = raw.decode("utf-8", errors="replace")
+    doc = Document(file=file, data=None, lines=text.splitlines())
+    _add(
+        doc,
+        "file-encoding",
+        line,
+        col,
+        f"byte 0x{raw[exc.start]:02x} is not valid UTF-8",
+        "save the file as UTF-8",
+    )
+    return doc

@@ -1,0 +1,87 @@
+"""The `strategy` command: the typer app and the one place that turns errors into exit codes."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from .. import __version__
+from ..errors import ExitCode, StrategyError
+
+app = typer.Typer(
+    name="strategy",
+    help="Author, lint, simulate and operate execution strategies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+)
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"strategy {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Author, lint, simulate and operate execution strategies."""
+    _state["debug"] = debug
+
+
+def _register() -> None:
+    from . import validate
+
+    validate.register(app)
+
+
+def main() -> None:
+    _register()
+    try:
+        rv = app(standalone_mode=False)
+    except StrategyError as exc:
+        _fail(exc.message, exc.hint, exc.code)
+    except KeyboardInterrupt:
+        _fail("interrupted", None, ExitCode.INTERRUPTED)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(ExitCode.USAGE)
+        if isinstance(exc, click.exceptions.Abort):
+            _fail("aborted", None, ExitCode.INTERRUPTED)
+        if _state["debug"]:
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug and report it", 3)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _fail(message: str, hint: str | None, code: int) -> None:
+    from .console import err
+
+    console = err()
+    console.print(f"[bold red]error:[/] {_escape(message)}")
+    if hint:
+        console.print(f"  [dim]hint:[/] {_escape(hint)}")
+    sys.exit(int(code))
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

@@ -1,0 +1,44 @@
+"""Rich consoles for human output: colour only on a TTY, NO_COLOR respected."""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def _make(stream: object) -> Console:
+    from rich.console import Console
+
+    width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
+    return Console(
+        file=stream,  # type: ignore[arg-type]
+        highlight=False,
+        soft_wrap=False,
+        width=width,
+        no_color="NO_COLOR" in os.environ or None,
+    )
+
+
+@lru_cache(maxsize=1)
+def _out_for(stream_id: int) -> Console:
+    return _make(sys.stdout)
+
+
+def out() -> Console:
+    return _out_for(id(sys.stdout))
+
+
+def err() -> Console:
+    return _make(sys.stderr)
+
+
+def write_json(document: object) -> None:
+    """Scripts' output: plain JSON on stdout, never wrapped or styled."""
+    import json
+
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -1,0 +1,128 @@
+"""Findings as text (rich), JSON, GitHub workflow commands or SARIF 2.1.0."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .. import __version__
+from ..core.findings import Finding
+from ..core.rules_registry import RULES
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def summary(files: int, findings: list[Finding]) -> dict[str, int]:
+    errors = sum(f.severity == "error" for f in findings)
+    return {"files": files, "errors": errors, "warnings": len(findings) - errors}
+
+
+def as_json(files: int, findings: list[Finding]) -> dict[str, Any]:
+    return {"summary": summary(files, findings), "findings": [f.to_json() for f in findings]}
+
+
+def as_github(findings: Iterable[Finding]) -> str:
+    lines = []
+    for f in findings:
+        kind = "error" if f.severity == "error" else "warning"
+        props = f"file={_gh_prop(f.file)},line={f.line},col={f.column},title={_gh_prop(f.rule)}"
+        lines.append(f"::{kind} {props}::{_gh_data(_with_hint(f))}")
+    return "\n".join(lines)
+
+
+def _with_hint(f: Finding) -> str:
+    return f"{f.message} ({f.hint})" if f.hint else f.message
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_prop(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def as_sarif(findings: list[Finding]) -> dict[str, Any]:
+    used = sorted({f.rule for f in findings} | set(RULES))
+    index = {rule: i for i, rule in enumerate(used)}
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "strategy",
+                        "version": __version__,
+                        "informationUri": "https://example.invalid/strategy-cli",
+                        "rules": [_descriptor(r) for r in used],
+                    }
+                },
+                "results": [_result(f, index[f.rule]) for f in findings],
+            }
+        ],
+    }
+
+
+def _descriptor(rule: str) -> dict[str, Any]:
+    info = RULES.get(rule)
+    text = info.summary if info else rule
+    level = "warning" if info and info.severity == "warning" else "error"
+    return {
+        "id": rule,
+        "name": rule,
+        "shortDescription": {"text": text},
+        "defaultConfiguration": {"level": level},
+        "properties": {"tags": [info.group if info else "internal"]},
+    }
+
+
+def _result(f: Finding, rule_index: int) -> dict[str, Any]:
+    return {
+        "ruleId": f.rule,
+        "ruleIndex": rule_index,
+        "level": f.severity,
+        "message": {"text": _with_hint(f)},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": f.file.replace("\\", "/")},
+                    "region": {"startLine": f.line, "startColumn": f.column},
+                },
+                "logicalLocations": [{"fullyQualifiedName": f.path}] if f.path else [],
+            }
+        ],
+    }
+
+
+def print_text(files: int, findings: list[Finding]) -> None:
+    from rich.markup import escape
+
+    from .console import out
+
+    console = out()
+    current = None
+    for f in findings:
+        if f.file != current:
+            if current is not None:
+                console.print()
+            console.print(f"[bold underline]{escape(f.file)}[/]")
+            current = f.file
+        colour = "red" if f.severity == "error" else "yellow"
+        console.print(
+            f"{escape(f.file)}:{f.line}:{f.column}: [{colour}]{f.severity}[/] "
+            f"[dim]\\[{escape(f.rule)}][/] {escape(f.message)}",
+            soft_wrap=True,
+        )
+        if f.source is not None:
+            console.print(f"  {escape(f.source.rstrip())}", overflow="ignore", crop=False)
+            console.print(" " * (f.column + 1) + f"[{colour}]^[/]")
+        if f.hint:
+            console.print(f"  [dim]hint:[/] {escape(f.hint)}", soft_wrap=True)
+    s = summary(files, findings)
+    verdict = "[green]ok[/]" if not s["errors"] else "[red]failed[/]"
+    if findings:
+        console.print()
+    console.print(
+        f"{verdict}: {s['files']} file(s), {s['errors']} error(s), {s['warnings']} warning(s)"
+    )

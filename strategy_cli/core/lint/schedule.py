@@ -1,0 +1,116 @@
+"""Schedule rules: something runs in cycle 1, calendars do not collide, delays make sense."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..document import Document
+from ..findings import DocPath, Finding
+from .walk import delays, items, retry_configs
+
+CALENDARS: DocPath = ("settings", "schedule", "calendars")
+
+
+def check_schedule(doc: Document) -> Iterator[Finding]:
+    yield from _first_cycle(doc)
+    yield from _duplicate_cycles(doc)
+    yield from _leading_up_lengths(doc)
+    yield from _retry_lengths(doc)
+    yield from _retry_callbacks(doc)
+
+
+def _first_cycle(doc: Document) -> Iterator[Finding]:
+    from ..document import get_in
+
+    if not isinstance(get_in(doc.data, CALENDARS), list):
+        return
+    cals = [c for _, c in items(doc.data, CALENDARS)]
+    if any(c.get("runOnCycle") == 1 or c.get("runOnCycleCallback") for c in cals):
+        return
+    if any("runOnCycle" not in c for c in cals):
+        return
+    yield doc.finding(
+        "no-first-cycle-calendar",
+        CALENDARS,
+        "no calendar runs cycle 1 and there is no default calendar: nothing would ever run",
+        hint="add a calendar without runOnCycle (the default) or one with `runOnCycle: 1`",
+        at="key",
+    )
+
+
+def _duplicate_cycles(doc: Document) -> Iterator[Finding]:
+    seen: dict[int, str] = {}
+    for path, cal in items(doc.data, CALENDARS):
+        cycle = cal.get("runOnCycle")
+        if not isinstance(cycle, int) or isinstance(cycle, bool):
+            continue
+        if cycle in seen:
+            yield doc.finding(
+                "duplicate-run-on-cycle",
+                (*path, "runOnCycle"),
+                f"calendar '{cal.get('key')}' and calendar '{seen[cycle]}' both run cycle {cycle};"
+                " only the first is used",
+            )
+        else:
+            seen[cycle] = str(cal.get("key"))
+
+
+def _leading_up_lengths(doc: Document) -> Iterator[Finding]:
+    for path, cal in items(doc.data, CALENDARS):
+        after = cal.get("scheduleAfter")
+        if not _measurable(after) or after.get("amount", 0) == 0:  # type: ignore[union-attr]
+            continue
+        for lpath, lead in items(doc.data, (*path, "leadingUpTasks")):
+            before = lead.get("scheduleBefore")
+            if _measurable(before) and _minutes(before) > _minutes(after):
+                yield doc.finding(
+                    "leading-up-before-previous-cycle",
+                    (*lpath, "scheduleBefore"),
+                    f"leading-up task '{lead.get('task')}' is scheduled "
+                    f"{before['amount']} {before['unit']} before the main task, longer than the "
+                    f"cycle ({after['amount']} {after['unit']}): it lands before the previous cycle",
+                    hint="shorten scheduleBefore",
+                )
+
+
+def _measurable(delay: Any) -> bool:
+    return (
+        isinstance(delay, dict)
+        and "from" not in delay
+        and "resetTo" not in delay
+        and isinstance(delay.get("amount"), int)
+        and delay.get("unit") in _UNIT_MINUTES
+    )
+
+
+_UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 1440, "months": 43200, "years": 525600}
+
+
+def _minutes(delay: dict[str, Any]) -> int:
+    # Rough lengths (a month as 30 days) are enough to compare a warning threshold.
+    return int(delay["amount"]) * _UNIT_MINUTES[delay["unit"]]
+
+
+def _retry_lengths(doc: Document) -> Iterator[Finding]:
+    for path, retry in retry_configs(doc.data):
+        times, strategy = retry.get("times"), retry.get("retryStrategy")
+        if isinstance(times, int) and isinstance(strategy, list) and len(strategy) > times:
+            yield doc.finding(
+                "retry-strategy-too-long",
+                (*path, "retryStrategy"),
+                f"retryStrategy has {len(strategy)} entries but times is {times}: "
+                f"the last {len(strategy) - times} never apply",
+            )
+
+
+def _retry_callbacks(doc: Document) -> Iterator[Finding]:
+    for path, delay, role in delays(doc.data):
+        if role != "retry" and delay.get("retryEventCallback") is not None:
+            yield doc.finding(
+                "retry-callback-outside-retry",
+                (*path, "retryEventCallback"),
+                "retryEventCallback only has effect on a retryConfig.retryAfter delay",
+                hint="move it to the task's retryConfig.retryAfter",
+                at="key",
+            )

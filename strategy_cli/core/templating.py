@@ -1,0 +1,92 @@
+"""`{{ path }}` references in action strings (SEMANTICS.md section 6): data lookups only.
+
+A string that is exactly one reference keeps the referenced value's JSON type; references inside
+a longer string are substituted as text. No code runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+ROOTS = frozenset({"attributes", "instance", "event", "steps", "env"})
+_REF = re.compile(r"\{\{(.*?)\}\}")
+_TOKEN = re.compile(r"\s*(?:([A-Za-z_$][\w$-]*)|\[(\d+)\])\s*")
+
+
+class TemplateError(ValueError):
+    """A reference that is malformed or does not resolve; the message names it."""
+
+
+def parse_ref(expr: str) -> list[str | int]:
+    """'steps.charge.data.items[0]' -> ['steps', 'charge', 'data', 'items', 0]."""
+    tokens: list[str | int] = []
+    pos, expr = 0, expr.strip()
+    while pos < len(expr):
+        if tokens and expr[pos] == ".":
+            pos += 1
+        m = _TOKEN.match(expr, pos)
+        if not m or m.end() == pos:
+            raise TemplateError(f"malformed reference '{{{{ {expr} }}}}'")
+        tokens.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        pos = m.end()
+    if not tokens or not isinstance(tokens[0], str):
+        raise TemplateError(f"malformed reference '{{{{ {expr} }}}}'")
+    return tokens
+
+
+def refs_in(value: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """(location inside value, reference expression) for every {{ }} in a nested value."""
+    if isinstance(value, str):
+        for m in _REF.finditer(value):
+            yield (), m.group(1)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            for loc, expr in refs_in(v):
+                yield (k, *loc), expr
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            for loc, expr in refs_in(v):
+                yield (i, *loc), expr
+
+
+def lookup(context: Mapping[str, Any], tokens: list[str | int]) -> Any:
+    cur: Any = context
+    for i, tok in enumerate(tokens):
+        try:
+            cur = cur[tok]
+        except (KeyError, IndexError, TypeError):
+            shown = ".".join(str(t) for t in tokens[: i + 1])
+            raise TemplateError(
+                f"reference '{{{{ {_show(tokens)} }}}}' does not resolve ({shown})"
+            ) from None
+    return cur
+
+
+def render(value: Any, context: Mapping[str, Any]) -> Any:
+    """Substitute every reference in a nested value."""
+    if isinstance(value, dict):
+        return {k: render(v, context) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render(v, context) for v in value]
+    if not isinstance(value, str) or "{{" not in value:
+        return value
+    whole = _REF.fullmatch(value.strip())
+    if whole:
+        return lookup(context, parse_ref(whole.group(1)))
+    return _REF.sub(lambda m: _as_text(lookup(context, parse_ref(m.group(1)))), value)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _show(tokens: list[str | int]) -> str:
+    out = ""
+    for t in tokens:
+        out += f"[{t}]" if isinstance(t, int) else (f".{t}" if out else t)
+    return out

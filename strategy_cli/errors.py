@@ -1,0 +1,27 @@
+"""The one exception type for user-facing failures, and the documented exit codes."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILED = 1  # findings, or an operation that did not succeed
+    USAGE = 2  # bad flags, unreadable paths, malformed option values
+    INTERRUPTED = 130
+
+
+class StrategyError(Exception):
+    """A failure the user can act on: shown as one line, never as a traceback."""
+
+    def __init__(self, message: str, *, code: ExitCode = ExitCode.FAILED, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.hint = hint
+
+
+class UsageError(StrategyError):
+    def __init__(self, message: str, *, hint: str | None = None):
+        super().__init__(message, code=ExitCode.USAGE, hint=hint)
