@@ -1,0 +1,58 @@
+"""Options and helpers shared by command groups: the store, JSON arguments, formats, sids."""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from ..adapters.store import Store
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Store file (default $STRATEGY_DB or $XDG_DATA_HOME/strategy/store.db)."
+    ),
+]
+
+
+class ReadFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = Annotated[ReadFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+def open_store(db: str | None) -> Store:
+    from ..adapters.store import Store, default_store_path
+
+    return Store(db or os.environ.get("STRATEGY_DB") or default_store_path())
+
+
+def json_argument(raw: str | None, option: str) -> Any:
+    """A JSON value given inline or as @file.json."""
+    if raw is None:
+        return None
+    text, where = raw, option
+    if raw.startswith("@"):
+        path = Path(raw[1:])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{option}: cannot read {path}: {exc}") from None
+        where = str(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{where}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            hint=f'pass {option} \'{{"key": "value"}}\' or {option} @file.json',
+        ) from None

@@ -1,0 +1,172 @@
+"""`strategy simulate`: a strategy's events on a virtual clock, offline, with what-if failures."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import StrategyError, UsageError
+from .common import DbOption, json_argument
+
+
+class SimFormat(StrEnum):
+    timeline = "timeline"
+    table = "table"
+    json = "json"
+    ics = "ics"
+
+
+def simulate(
+    file: Annotated[Path, typer.Argument(help="Strategy file (YAML or JSON).")],
+    cycles: Annotated[
+        int, typer.Option("--cycles", "-n", min=1, max=1200, help="Cycles to simulate.")
+    ] = 12,
+    start: Annotated[
+        str | None,
+        typer.Option("--start", help="Start instant, ISO-8601 (default: now, to the minute)."),
+    ] = None,
+    attributes: Annotated[
+        str | None,
+        typer.Option("--attributes", "-a", help="Instance attributes: JSON or @file.json."),
+    ] = None,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario", "-s", help="What-if scenario file (outcomes, callbacks, resume)."
+        ),
+    ] = None,
+    format: Annotated[
+        SimFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = SimFormat.timeline,
+    db: DbOption = None,
+    instances_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--instances-file", help="JSON lines of {attributes, start}: one instance per line."
+        ),
+    ] = None,
+    forecast: Annotated[
+        bool,
+        typer.Option("--forecast", help="With --instances-file: calls per service method per day."),
+    ] = False,
+) -> int:
+    """Simulate a strategy: every event of the next N cycles, offline, on a virtual clock.
+
+    The simulated instance is stored (marked simulated, never run); its sid is printed.
+    Use --db :memory: to keep nothing.
+
+    Example: strategy simulate sample-strategies/loan-collection.yaml --cycles 12 --attributes @loan.json
+    """
+    from ..adapters.scenario_file import load_scenario
+    from ..adapters.strategies import apply_strategy, load_strategy_file
+    from ..core.timecalc import get_zone
+    from .common import open_store
+
+    if forecast and instances_file is None:
+        raise UsageError("--forecast needs --instances-file")
+    loaded = load_strategy_file(file)
+    zone = get_zone(loaded.settings.config.timezone if loaded.settings.config else None)
+    plan = load_scenario(scenario) if scenario else None
+    with open_store(db) as store:
+        with store.transaction():
+            record, _ = apply_strategy(store, loaded)
+        if instances_file is not None:
+            return _portfolio(
+                store, record, loaded.settings, instances_file, cycles, plan, forecast, format
+            )
+        attrs = _attributes(loaded.settings, json_argument(attributes, "--attributes"))
+        box = _run_one(record, loaded.settings, attrs, _start(start, zone), cycles, plan)
+        with store.transaction():
+            store.put_instance(box.instance, box.state, simulated=True)
+            store.put_events(box.events.values(), simulated=True)
+    _render(box, format, zone, record["name"])
+    return 0
+
+
+def _attributes(settings: Any, attrs: Any) -> dict[str, Any]:
+    from ..core.attributes import attribute_problems
+
+    attrs = {} if attrs is None else attrs
+    problems = attribute_problems(settings, attrs)
+    if problems:
+        listed = "; ".join(problems[:5]) + (
+            f"; ... {len(problems) - 5} more" if len(problems) > 5 else ""
+        )
+        raise StrategyError(f"attributes do not match instanceValidation: {listed}")
+    return attrs  # type: ignore[no-any-return]
+
+
+def _start(raw: str | None, zone: Any) -> Any:
+    from datetime import UTC, datetime
+
+    from ..core.timecalc import TimeError, parse_instant
+
+    if raw is None:
+        return datetime.now(UTC).replace(second=0, microsecond=0)
+    try:
+        return parse_instant(raw, zone)
+    except TimeError as exc:
+        raise UsageError(
+            f"--start: {exc}", hint="use ISO-8601, e.g. 2026-01-31T09:00:00+01:00"
+        ) from None
+
+
+def _run_one(record: Any, settings: Any, attrs: Any, start: Any, cycles: int, plan: Any) -> Any:
+    from ..core.engine import OperationError
+    from ..core.simulate import simulate as run
+
+    try:
+        return run(record, settings, attrs, start, cycles=cycles, scenario=plan)
+    except OperationError:
+        raise
+    except (ValueError, KeyError) as exc:
+        raise StrategyError(f"simulation failed: {exc}") from None
+
+
+def _render(box: Any, format: SimFormat, zone: Any, name: str) -> None:
+    import sys
+
+    from ..core.simulate import document
+    from .console import err, write_json
+    from .render_timeline import print_table, print_timeline, to_ics
+
+    events = box.ordered_events()
+    if format is SimFormat.json:
+        write_json(document(box))
+    elif format is SimFormat.ics:
+        sys.stdout.buffer.write(to_ics(box.instance, events, name))
+    elif format is SimFormat.table:
+        print_table(events, zone, title=f"{name} · simulated instance {box.instance['sid']}")
+    else:
+        print_timeline(
+            box.instance, events, box.state.get("notes", []), zone, f"{name} (simulated)"
+        )
+    if format in (SimFormat.timeline, SimFormat.table):
+        err().print(f"simulated instance: {box.instance['sid']}", highlight=False)
+
+
+def _portfolio(
+    store: Any,
+    record: Any,
+    settings: Any,
+    path: Path,
+    cycles: int,
+    plan: Any,
+    forecast: bool,
+    format: SimFormat,
+) -> int:
+    from ..adapters.portfolio import count_lines, run_portfolio
+    from .console import progress
+    from .render_forecast import render_portfolio
+
+    with progress("simulating instances", total=count_lines(path)) as advance:
+        result = run_portfolio(store, record, settings, path, cycles, plan, forecast, advance)
+    render_portfolio(result, format is SimFormat.json, store.path)
+    return 0
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate)

@@ -1,0 +1,282 @@
+"""One attempt of a task over its step graph (SEMANTICS.md section 5).
+
+The walk is the same for simulation and for real runs: only the StepExecutor differs (a scenario,
+or HTTP). Controllers and branch callbacks go through the Callbacks provider.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from .callbacks import CallbackError, Callbacks
+from .models import Step, Task
+
+# A step graph with a cycle that never ends would spin forever; no real task runs this long.
+MAX_STEPS_PER_ATTEMPT = 1000
+
+
+@dataclass(slots=True)
+class StepOutcome:
+    success: bool
+    data: Any = None
+    message: str | None = None
+    httpData: dict[str, Any] | None = None
+    overrides: dict[str, Any] | None = None
+    hold: bool = False  # an async method acknowledged: wait for a resume
+
+
+@dataclass(slots=True)
+class StepCall:
+    task: Task
+    step: Step
+    event: dict[str, Any]
+    instance: dict[str, Any]
+    results: list[dict[str, Any]]
+
+    def context(self) -> dict[str, Any]:
+        """What callbacks and {{ }} references see (read-only by convention)."""
+        return {
+            "attributes": self.instance.get("attributes") or {},
+            "instance": self.instance,
+            "event": self.event,
+            "steps": steps_view(self.results),
+            "cycle": self.instance.get("cycle"),
+        }
+
+
+class StepExecutor(Protocol):
+    def execute(self, call: StepCall, callbacks: Callbacks) -> StepOutcome: ...
+
+
+def steps_view(results: list[dict[str, Any]]) -> dict[str, Any]:
+    view: dict[str, Any] = {}
+    for r in results:
+        view[r["step"]] = {
+            "data": r.get("data"),
+            "success": r["success"],
+            "message": r.get("message"),
+        }
+    return view
+
+
+def run_controller(call: StepCall, callbacks: Callbacks) -> StepOutcome:
+    """A step with `controller` / `controllerCallback`: the callback decides."""
+    name = call.step.controller or call.step.controllerCallback
+    kind = "controller" if call.step.controller else "controllerCallback"
+    try:
+        value = callbacks.call(str(name), kind, call.context())  # type: ignore[arg-type]
+    except CallbackError as exc:
+        return StepOutcome(False, message=str(exc))
+    return outcome_from_value(value)
+
+
+def outcome_from_value(value: Any) -> StepOutcome:
+    """A callback's return: None/True succeed, False fails, a mapping may carry more."""
+    if value is None or value is True:
+        return StepOutcome(True)
+    if value is False:
+        return StepOutcome(False, message="the controller reported failure")
+    if isinstance(value, Mapping):
+        ok = value.get("success", True) is not False
+        return StepOutcome(
+            ok,
+            data=value.get("data"),
+            message=value.get("message"),
+            overrides=value.get("overrides"),
+        )
+    return StepOutcome(True, data=value)
+
+
+@dataclass(slots=True)
+class AttemptResult:
+    status: Literal["success", "failed", "hold"]
+    results: list[dict[str, Any]] = field(default_factory=list)
+    last_step: str | None = None
+    failed_step: Step | None = None
+    message: str | None = None
+    reset_attempts: bool = False
+    cancel_instance: bool = False
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+class Walker:
+    """Walks one task's steps; executes, caches and branches as SEMANTICS.md section 5 says."""
+
+    def __init__(self, task: Task, executor: StepExecutor, callbacks: Callbacks) -> None:
+        self.task = task
+        self.steps = {s.key: s for s in task.steps}
+        self.executor = executor
+        self.callbacks = callbacks
+
+    def attempt(self, event: dict[str, Any], instance: dict[str, Any]) -> AttemptResult:
+        cached = _cached_successes(event) if (event.get("attempt") or 0) > 1 else {}
+        return self.walk(self.task.initialStep, event, instance, AttemptResult("success"), cached)
+
+    def resume(
+        self, event: dict[str, Any], instance: dict[str, Any], resume_data: Any
+    ) -> AttemptResult:
+        """Continue after an async step was acknowledged and then resumed with data."""
+        status = event.get("taskStatus") or {}
+        results = copy.deepcopy(status.get("taskResults") or [])
+        key = status.get("lastStep")
+        if key not in self.steps:
+            return AttemptResult("failed", results, key, None, f"cannot resume at step {key!r}")
+        step = self.steps[key]
+        after = resume_data
+        if step.resumeControllerCallback:
+            call = StepCall(self.task, step, event, instance, results)
+            ctx = {**call.context(), "resumeData": resume_data}
+            try:
+                after = self.callbacks.call(
+                    step.resumeControllerCallback, "resumeControllerCallback", ctx
+                )
+            except CallbackError as exc:
+                return AttemptResult("failed", results, key, step, str(exc))
+        if results and results[-1]["step"] == key:
+            results[-1]["afterResumeData"] = after if after is not None else resume_data
+        state = AttemptResult("success", results, key)
+        nxt = self._next_on_success(step, event, instance, results)
+        return self.walk(nxt, event, instance, state, {}) if nxt else state
+
+    def walk(
+        self,
+        start: str | None,
+        event: dict[str, Any],
+        instance: dict[str, Any],
+        state: AttemptResult,
+        cached: dict[str, dict[str, Any]],
+    ) -> AttemptResult:
+        key = start
+        for _ in range(MAX_STEPS_PER_ATTEMPT):
+            if key is None:
+                return state
+            step = self.steps.get(key)
+            if step is None:
+                return _failed(
+                    state, None, f"step {key!r} does not exist in task {self.task.key!r}"
+                )
+            outcome = self._run(step, event, instance, state, cached)
+            state.last_step = key
+            if outcome.hold and outcome.success:
+                state.status = "hold"
+                return state
+            if state.cancel_instance:
+                return state
+            if outcome.success:
+                state.reset_attempts |= bool(step.resetAttempts)
+                key = (
+                    None
+                    if step.final
+                    else self._next_on_success(step, event, instance, state.results)
+                )
+            elif step.optional:
+                key = (
+                    None
+                    if step.final
+                    else self._next_on_success(step, event, instance, state.results)
+                )
+            else:
+                handler = _rule(step, "onError")
+                if handler is None or not handler.nextStep:
+                    return _failed(state, step, outcome.message or f"step {key!r} failed")
+                key = handler.nextStep
+        return _failed(state, None, f"more than {MAX_STEPS_PER_ATTEMPT} steps in one attempt")
+
+    def _run(
+        self,
+        step: Step,
+        event: dict[str, Any],
+        instance: dict[str, Any],
+        state: AttemptResult,
+        cached: dict[str, dict[str, Any]],
+    ) -> StepOutcome:
+        if step.key in cached and not step.repeatOnRetry:
+            result = {**cached[step.key], "fromCache": True}
+            state.results.append(result)
+            return StepOutcome(True, data=result.get("data"))
+        if step.action or step.controller or step.controllerCallback:
+            call = StepCall(self.task, step, event, instance, state.results)
+            outcome = self.executor.execute(call, self.callbacks)
+        else:
+            outcome = StepOutcome(True)  # a routing step
+        state.results.append(_result(step, outcome, event))
+        _apply_overrides(state, instance, outcome.overrides)
+        return outcome
+
+    def _next_on_success(
+        self,
+        step: Step,
+        event: dict[str, Any],
+        instance: dict[str, Any],
+        results: list[dict[str, Any]],
+    ) -> str | None:
+        for rule in step.nextStepRules or []:
+            if rule.if_ != "callback" or not rule.ifCallback:
+                continue
+            ctx = StepCall(self.task, step, event, instance, results).context()
+            try:
+                chosen = self.callbacks.call(rule.ifCallback, "ifCallback", ctx)
+            except CallbackError:
+                chosen = False
+            if chosen:
+                return rule.nextStep
+        return step.nextStep
+
+    def side_step(
+        self,
+        kind: str,
+        failed: Step | None,
+        event: dict[str, Any],
+        instance: dict[str, Any],
+        state: AttemptResult,
+    ) -> None:
+        """Run the `onBeforeRetry` / `onBeforePause` branch of the failing step, if any."""
+        rule = _rule(failed, kind) if failed else None
+        if rule is None or not rule.nextStep:
+            return
+        probe = AttemptResult("success", state.results)
+        self.walk(rule.nextStep, event, instance, probe, {})
+        state.results = probe.results
+        state.cancel_instance |= probe.cancel_instance
+
+
+def _rule(step: Step | None, kind: str) -> Any:
+    if step is None:
+        return None
+    return next((r for r in step.nextStepRules or [] if r.if_ == kind), None)
+
+
+def _failed(state: AttemptResult, step: Step | None, message: str) -> AttemptResult:
+    state.status, state.failed_step, state.message = "failed", step, message
+    return state
+
+
+def _result(step: Step, outcome: StepOutcome, event: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {"step": step.key, "success": outcome.success, "fromCache": False}
+    for key in ("message", "httpData", "data", "overrides"):
+        value = getattr(outcome, key)
+        if value is not None:
+            result[key] = value
+    if event.get("correlationId"):
+        result["correlationId"] = event["correlationId"]
+    return result
+
+
+def _apply_overrides(state: AttemptResult, instance: dict[str, Any], overrides: Any) -> None:
+    """A controller may merge attributes or ask to cancel the instance."""
+    if not isinstance(overrides, Mapping):
+        return
+    attrs = overrides.get("attributes")
+    if isinstance(attrs, Mapping):
+        state.attributes.update(attrs)
+        instance["attributes"] = {**(instance.get("attributes") or {}), **attrs}
+    if overrides.get("cancelInstance") is True:
+        state.cancel_instance = True
+
+
+def _cached_successes(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    status = event.get("taskStatus") or {}
+    return {r["step"]: r for r in status.get("taskResults") or [] if r.get("success")}

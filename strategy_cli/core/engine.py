@@ -1,0 +1,546 @@
+"""The instance state machine (SEMANTICS.md sections 3-5), shared by simulate, the operator
+commands and the runner. Pure: it takes "now", an executor and a callback provider, and mutates
+an InstanceBox that the caller persists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..errors import StrategyError
+from .attempt import AttemptResult, StepExecutor, Walker
+from .callbacks import CallbackError, Callbacks
+from .models import LifecycleTask, RetryConfig, RetryDelay, Settings, Step
+from .records import Record, is_terminal, iso, kind_of, new_event, new_sid
+from .schedule import (
+    Cycle,
+    Moment,
+    Note,
+    calendar_for,
+    cycle_date,
+    first_cycle_base,
+    plan_cycle,
+    shifted,
+)
+from .timecalc import TimeError, WallTime, get_zone, wall_of
+
+ZERO = RetryDelay(unit="minutes", amount=0)
+
+
+class OperationError(StrategyError):
+    """An operation that the instance's or event's current status does not allow."""
+
+
+@dataclass
+class InstanceBox:
+    """One instance with all its events; `dirty` names the events to write back."""
+
+    instance: Record
+    state: dict[str, Any]
+    events: dict[str, Record] = field(default_factory=dict)
+    dirty: set[str] = field(default_factory=set)
+    # Events changed since the last drain, in order: the simulator's clock re-reads them.
+    changed: list[Record] = field(default_factory=list)
+
+    def add(self, event: Record) -> None:
+        self.events[event["sid"]] = event
+        self.dirty.add(event["sid"])
+        self.changed.append(event)
+
+    def touch(self, event: Record, now: datetime) -> None:
+        event["updatedAt"] = iso(now)
+        self.dirty.add(event["sid"])
+        self.changed.append(event)
+
+    def note(self, kind: str, message: str, event_sid: str | None = None) -> None:
+        self.state.setdefault("notes", []).append(Note(kind, message, event_sid).to_json())
+
+    def ordered_events(self) -> list[Record]:
+        return sorted(self.events.values(), key=lambda e: (_instant(e["date"]), e.get("_seq", 0)))
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class Engine:
+    def __init__(
+        self,
+        strategy: Record,
+        settings: Settings,
+        callbacks: Callbacks,
+        *,
+        cycle_limit: int | None = None,
+    ) -> None:
+        self.strategy = strategy
+        self.settings = settings
+        self.callbacks = callbacks
+        self.cycle_limit = cycle_limit
+        config = settings.config
+        self.zone = get_zone(config.timezone if config else None)
+        self.manual = bool(config and config.manualTrigger)
+        self.tasks = {t.key: t for t in settings.tasks}
+        self._seq = 0
+
+    # --- creation -------------------------------------------------------------------------
+
+    def create(
+        self,
+        attributes: dict[str, Any],
+        start: datetime,
+        *,
+        end: datetime | None = None,
+        description: str | None = None,
+        now: datetime,
+    ) -> InstanceBox:
+        start = start.astimezone(self.zone)
+        instance: Record = {
+            "sid": new_sid(),
+            "description": description,
+            "strategyId": self.strategy["sid"],
+            "status": "ACTIVE",
+            "cycle": 1,
+            "startDate": iso(start),
+            "endDate": iso(end.astimezone(self.zone)) if end else None,
+            "executionDate": iso(start),
+            "executionDay": start.day,
+            "attributes": attributes,
+            "createdAt": iso(now),
+            "updatedAt": iso(now),
+        }
+        box = InstanceBox(
+            instance, {"strategyVersion": self.strategy.get("version", 1), "notes": []}
+        )
+        for item in self.settings.onCreateTasks or []:
+            self._lifecycle_event(box, item, wall_of(start, self.zone), "on-create", 1, now)
+        try:
+            base = first_cycle_base(self.settings, start, self.zone, attributes)
+            self._enter_cycle(box, 1, base, now)
+        except (TimeError, CallbackError) as exc:
+            raise OperationError(f"cannot schedule cycle 1: {exc}") from None
+        self._refresh(box, now)
+        return box
+
+    def _lifecycle_event(
+        self,
+        box: InstanceBox,
+        item: LifecycleTask,
+        base: WallTime,
+        kind: str,
+        cycle: int,
+        now: datetime,
+    ) -> None:
+        ctx = self.context(box)
+        if item.createIf and not self.callbacks.call(item.createIf, "createIf", ctx):
+            return
+        at = shifted(base, item.delayBy, self.zone, box.instance.get("attributes") or {})
+        event = self._event(box, item.task, at, kind, cycle, now, manual=bool(item.manualTrigger))
+        self._adjustment_notes(box, event, at)
+
+    def _event(
+        self,
+        box: InstanceBox,
+        task: str,
+        at: Moment,
+        kind: str,
+        cycle: int,
+        now: datetime,
+        manual: bool,
+    ) -> Record:
+        event = new_event(
+            instance=box.instance,
+            strategy=self.strategy,
+            task=task,
+            date=at.instant,
+            kind=kind,  # type: ignore[arg-type]
+            cycle=cycle,
+            now=now,
+            manual=manual or self.manual,
+        )
+        self._seq += 1
+        event["_seq"] = self._seq
+        box.add(event)
+        return event
+
+    # --- cycles ---------------------------------------------------------------------------
+
+    def _enter_cycle(self, box: InstanceBox, n: int, base: WallTime, now: datetime) -> bool:
+        """Compute cycle n from the previous intended wall time and create its events."""
+        ctx = {**self.context(box), "cycle": n}
+        cal = calendar_for(self.settings, n, self.callbacks, ctx)
+        if cal is None:
+            self._end_schedule(box, "no calendar applies to cycle %d" % n)
+            return False
+        attrs = box.instance.get("attributes") or {}
+        when = cycle_date(cal, base, self.zone, attrs, self.callbacks, ctx)
+        end = box.instance.get("endDate")
+        if n > 1 and end and when.instant > _instant(end):
+            self._end_schedule(box, f"cycle {n} would fall after the end date")
+            return False
+        start = _instant(box.instance["startDate"])
+        self._apply_cycle(box, plan_cycle(n, cal, when, self.zone, attrs, start), now)
+        return True
+
+    def _apply_cycle(self, box: InstanceBox, cycle: Cycle, now: datetime) -> None:
+        inst = box.instance
+        inst["cycle"] = cycle.number
+        inst["executionDate"] = iso(cycle.moment.instant)
+        inst["executionDay"] = cycle.moment.intended.day
+        box.state["intended"] = list(_wall_tuple(cycle.moment.intended))
+        box.state["calendar"] = cycle.calendar.key
+        box.state["taskless"] = not cycle.calendar.task
+        for planned in cycle.events:
+            if planned.skipped:
+                box.note(
+                    "leading-up-skipped",
+                    f"cycle {cycle.number}: leading-up task '{planned.task}' would fall on "
+                    f"{iso(planned.moment.instant)}, before the instance's start; not created",
+                )
+                continue
+            event = self._event(
+                box, planned.task, planned.moment, planned.kind, cycle.number, now, False
+            )
+            self._adjustment_notes(box, event, planned.moment)
+
+    def _adjustment_notes(self, box: InstanceBox, event: Record, at: Moment) -> None:
+        wt = at.intended
+        wanted = f"{wt.year:04d}-{wt.month:02d}-{wt.day:02d} {wt.hour:02d}:{wt.minute:02d}"
+        for kind in at.adjustments:
+            text = {
+                "month-clamp": f"day {wt.day} does not exist in {wt.year:04d}-{wt.month:02d}; "
+                f"clamped to {at.instant.date().isoformat()}",
+                "dst-gap": f"{wanted} does not exist (DST gap); moved to {iso(at.instant)}",
+                "dst-fold": f"{wanted} happens twice (DST fold); the earlier, {iso(at.instant)}, is used",
+            }[kind]
+            box.note(kind, f"{event['task']}: {text}", event["sid"])
+
+    def _end_schedule(self, box: InstanceBox, why: str) -> None:
+        box.state["ended"] = why
+        box.instance["endDate"] = box.instance["executionDate"]
+
+    def advance(self, box: InstanceBox, now: datetime) -> None:
+        """Move to the next cycle after the current one's main event (or date) has passed."""
+        n = box.instance["cycle"] + 1
+        if box.state.get("ended") or (self.cycle_limit is not None and n > self.cycle_limit):
+            box.state["limitReached"] = True
+            return
+        try:
+            self._enter_cycle(box, n, _wall(box.state["intended"]), now)
+        except (TimeError, CallbackError) as exc:
+            box.state["error"] = f"cannot schedule cycle {n}: {exc}"
+            self.cancel(box, now, reason="CREATE_CYCLE_ERROR")
+        self._refresh(box, now)
+
+    def advance_taskless(self, box: InstanceBox, now: datetime) -> bool:
+        """A calendar without a task advances once its date has passed."""
+        inst = box.instance
+        if not box.state.get("taskless") or inst["status"] != "ACTIVE":
+            return False
+        if (
+            box.state.get("ended")
+            or box.state.get("limitReached")
+            or _instant(inst["executionDate"]) > now
+        ):
+            return False
+        self.advance(box, now)
+        return True
+
+    # --- running an attempt ---------------------------------------------------------------
+
+    def start_attempt(self, box: InstanceBox, event: Record, now: datetime, owner: str) -> None:
+        late = _ms(now, _instant(event["date"]))
+        event.update(
+            status="EXECUTING",
+            scheduledAt=iso(now),
+            scheduleDelta=late,
+            executedAt=iso(now),
+            executionDelta=late,
+            lockOwner=owner,
+            attempt=(event.get("attempt") or 0) + 1,
+        )
+        if event["attempt"] > 1 and event.get("taskStatus"):
+            event["cachedTaskStatus"] = event["taskStatus"]
+        box.touch(event, now)
+
+    def execute(
+        self, box: InstanceBox, event: Record, executor: StepExecutor, now: datetime
+    ) -> str:
+        """One attempt of a due event; returns its resulting status."""
+        self.start_attempt(box, event, now, owner=event.get("lockOwner") or "local")
+        return self.finish_attempt(box, event, executor, now, now)
+
+    def finish_attempt(
+        self,
+        box: InstanceBox,
+        event: Record,
+        executor: StepExecutor,
+        started: datetime,
+        now: datetime,
+    ) -> str:
+        task = self.tasks.get(event["task"])
+        if task is None:
+            return self._fail(box, event, f"task '{event['task']}' is not in strategy version", now)
+        walker = Walker(task, executor, self.callbacks)
+        result = walker.attempt(event, box.instance)
+        return self._settle(box, event, walker, result, started, now)
+
+    def resume_event(
+        self, box: InstanceBox, event: Record, data: Any, executor: StepExecutor, now: datetime
+    ) -> str:
+        if event["status"] != "ONHOLD" or not event.get("_awaiting"):
+            raise OperationError(
+                f"event {event['sid']} is {event['status']}, not waiting for an asynchronous result",
+                code=1,
+            )
+        task = self.tasks[event["task"]]
+        walker = Walker(task, executor, self.callbacks)
+        event.pop("_awaiting", None)
+        event["resumeStrategyVersion"] = self.strategy.get("version", 1)
+        result = walker.resume(event, box.instance, data)
+        return self._settle(box, event, walker, result, now, now)
+
+    def _settle(
+        self,
+        box: InstanceBox,
+        event: Record,
+        walker: Walker,
+        result: AttemptResult,
+        started: datetime,
+        now: datetime,
+    ) -> str:
+        event["taskStatus"] = {"lastStep": result.last_step or "", "taskResults": result.results}
+        if result.reset_attempts:
+            event["attempt"] = 0
+        if result.attributes:
+            box.instance["updatedAt"] = iso(now)
+        if result.status == "hold":
+            event.update(status="ONHOLD", _awaiting=True)
+            box.touch(event, now)
+        elif result.status == "success":
+            self._processed(box, event, started, now)
+        else:
+            self._failed_attempt(box, event, walker, result, now)
+        if result.cancel_instance and box.instance["status"] != "CANCELED":
+            self.cancel(
+                box, now, reason="CONTROLLER_HELPER", event_reason="INSTANCE_CANCEL_TASK_REQUESTED"
+            )
+        self._refresh(box, now)
+        return str(event["status"])
+
+    def _processed(self, box: InstanceBox, event: Record, started: datetime, now: datetime) -> None:
+        event.update(
+            status="PROCESSED",
+            finishedAt=iso(now),
+            finishDelta=_ms(now, _instant(event["date"])),
+            executionTime=_ms(now, started),
+            errorMessage=None,
+        )
+        event["_history"].append(_history(event, "processed", now))
+        box.touch(event, now)
+        if event.get("main") and box.instance["status"] == "ACTIVE":
+            if event.get("createdCycle") == box.instance["cycle"]:
+                self.advance(box, now)
+
+    def _failed_attempt(
+        self, box: InstanceBox, event: Record, walker: Walker, result: AttemptResult, now: datetime
+    ) -> None:
+        policy = _policy(result.failed_step, walker.task.retryConfig)
+        k = event.get("attempt") or 0
+        event["errorMessage"] = result.message
+        if policy is not None and k <= policy.times:
+            walker.side_step("onBeforeRetry", result.failed_step, event, box.instance, result)
+            event["taskStatus"]["taskResults"] = result.results
+            delay = self._retry_delay(box, event, policy, k)
+            retry_at = shifted(
+                wall_of(now, self.zone), delay, self.zone, box.instance.get("attributes") or {}
+            )
+            event["_history"].append(_history(event, "failed", now, result.message))
+            event.update(status="PENDING", date=iso(retry_at.instant))
+            box.touch(event, now)
+            return
+        event["_history"].append(_history(event, "failed", now, result.message))
+        if policy is not None and policy.pauseBeforeCancel:
+            walker.side_step("onBeforePause", result.failed_step, event, box.instance, result)
+            event["taskStatus"]["taskResults"] = result.results
+            event.update(status="PAUSED", _exhausted=True)
+            box.touch(event, now)
+            if box.instance["status"] == "ACTIVE":
+                self.pause(box, now)
+            return
+        self._fail(box, event, result.message or "the task failed", now)
+
+    def _fail(self, box: InstanceBox, event: Record, message: str, now: datetime) -> str:
+        event.update(status="FAILED", errorMessage=message, finishedAt=iso(now))
+        box.touch(event, now)
+        if event.get("main") and box.instance["status"] != "CANCELED":
+            self.cancel(box, now, reason="MAX_ATTEMPTS")
+        return "FAILED"
+
+    def _retry_delay(self, box: InstanceBox, event: Record, policy: RetryConfig, k: int) -> Any:
+        after = policy.retryAfter
+        if after is not None and after.retryEventCallback:
+            ctx = {**self.context(box, event), "attempt": k}
+            value = self.callbacks.call(after.retryEventCallback, "retryEventCallback", ctx)
+            if value is not None:
+                return _as_delay(value)
+        if policy.retryStrategy:
+            return policy.retryStrategy[min(max(k - 1, 0), len(policy.retryStrategy) - 1)]
+        return after if after is not None else ZERO
+
+    # --- operator actions -----------------------------------------------------------------
+
+    def cancel(
+        self,
+        box: InstanceBox,
+        now: datetime,
+        *,
+        reason: str = "HTTP_REQUEST",
+        event_reason: str = "CANCEL_INSTANCE",
+    ) -> list[Record]:
+        inst = box.instance
+        if inst["status"] == "CANCELED":
+            raise OperationError(f"instance {inst['sid']} is already cancelled")
+        inst.update(status="CANCELED", cancelReason=reason, updatedAt=iso(now))
+        changed = []
+        for event in box.events.values():
+            if not is_terminal(event) and not event.get("afterCancellation"):
+                event.update(status="CANCELED", cancelReason=event_reason)
+                box.touch(event, now)
+                changed.append(event)
+        for item in self.settings.onCancelTasks or []:
+            self._lifecycle_event(
+                box, item, wall_of(now, self.zone), "on-cancel", inst["cycle"], now
+            )
+        self._refresh(box, now)
+        return changed
+
+    def pause(self, box: InstanceBox, now: datetime) -> None:
+        inst = box.instance
+        if inst["status"] != "ACTIVE":
+            raise OperationError(
+                f"instance {inst['sid']} is {inst['status']}; only an ACTIVE one can be paused"
+            )
+        inst.update(status="PAUSED", updatedAt=iso(now))
+        for event in box.events.values():
+            if event["status"] in ("PENDING", "QUEUED") and not event.get("afterCancellation"):
+                event.update(status="PAUSED")
+                box.touch(event, now)
+        self._refresh(box, now)
+
+    def resume(self, box: InstanceBox, now: datetime) -> list[Record]:
+        inst = box.instance
+        if inst["status"] != "PAUSED":
+            raise OperationError(
+                f"instance {inst['sid']} is {inst['status']}; only a PAUSED one can be resumed"
+            )
+        inst.update(status="ACTIVE", updatedAt=iso(now))
+        changed = []
+        for event in box.events.values():
+            if event["status"] != "PAUSED":
+                continue
+            if event.pop("_exhausted", False):
+                # Retries were exhausted: resuming is an operator's "try again now".
+                event.update(attempt=0, date=iso(now.astimezone(self.zone)))
+            event["status"] = "PENDING"
+            box.touch(event, now)
+            changed.append(event)
+        self._refresh(box, now)
+        return changed
+
+    def skip_cycle(self, box: InstanceBox, now: datetime) -> list[Record]:
+        inst = box.instance
+        if inst["status"] == "CANCELED":
+            raise OperationError(f"instance {inst['sid']} is cancelled; there is no cycle to skip")
+        if box.state.get("ended"):
+            raise OperationError(f"instance {inst['sid']} has no further cycles")
+        changed = []
+        for event in box.events.values():
+            if (
+                event.get("createdCycle") == inst["cycle"]
+                and kind_of(event) in ("main", "leading-up")
+                and not is_terminal(event)
+            ):
+                event.update(status="CANCELED", cancelReason="SKIP_CYCLE")
+                box.touch(event, now)
+                changed.append(event)
+        self.advance(box, now)
+        return changed
+
+    def trigger(self, box: InstanceBox, event: Record, now: datetime) -> None:
+        if event["status"] != "ONHOLD" or event.get("_awaiting"):
+            why = (
+                "waits for an asynchronous result (use `event resume`)"
+                if event.get("_awaiting")
+                else "not ONHOLD"
+            )
+            raise OperationError(f"event {event['sid']} is {event['status']}: {why}")
+        event["status"] = "PENDING"
+        box.touch(event, now)
+        self._refresh(box, now)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def context(self, box: InstanceBox, event: Record | None = None) -> dict[str, Any]:
+        inst = box.instance
+        return {
+            "instance": inst,
+            "attributes": inst.get("attributes") or {},
+            "cycle": inst.get("cycle"),
+            "event": event,
+            "steps": {},
+        }
+
+    def _refresh(self, box: InstanceBox, now: datetime) -> None:
+        open_events = [e for e in box.events.values() if not is_terminal(e)]
+        if open_events:
+            first = min(open_events, key=lambda e: (_instant(e["date"]), e.get("_seq", 0)))
+            box.instance["nextEvent"] = {"sid": first["sid"], "date": first["date"]}
+        else:
+            box.instance["nextEvent"] = None
+        box.instance["updatedAt"] = iso(now)
+
+    def is_runnable(self, box: InstanceBox, event: Record) -> bool:
+        status = box.instance["status"]
+        if event["status"] != "PENDING":
+            return False
+        return status == "ACTIVE" or (status == "CANCELED" and bool(event.get("afterCancellation")))
+
+
+def _policy(step: Step | None, task_policy: RetryConfig | None) -> RetryConfig | None:
+    return step.retryConfig if step is not None and step.retryConfig is not None else task_policy
+
+
+def _as_delay(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return RetryDelay(unit="minutes", amount=int(value))
+    if isinstance(value, dict):
+        return RetryDelay.model_validate(value)
+    if isinstance(value, RetryDelay):
+        return value
+    raise CallbackError(f"retryEventCallback returned {value!r}, not a delay or minutes")
+
+
+def _history(
+    event: Record, outcome: str, now: datetime, message: str | None = None
+) -> dict[str, Any]:
+    return {
+        "attempt": event.get("attempt"),
+        "date": event["date"],
+        "at": iso(now),
+        "outcome": outcome,
+        "message": message,
+    }
+
+
+def _ms(later: datetime, earlier: datetime) -> int:
+    return int((later - earlier).total_seconds() * 1000)
+
+
+def _wall_tuple(wt: WallTime) -> tuple[int, ...]:
+    return (wt.year, wt.month, wt.day, wt.hour, wt.minute, wt.second, wt.microsecond, wt.fold)
+
+
+def _wall(values: list[int]) -> WallTime:
+    return WallTime(*values)

@@ -1,0 +1,161 @@
+"""Simulation (SEMANTICS.md section 7): the engine on a virtual clock, with scripted outcomes.
+
+No sleeping and no network: the clock jumps from one due event to the next.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from . import jtd
+from .attempt import StepCall, StepOutcome, run_controller
+from .callbacks import Callbacks
+from .engine import Engine, InstanceBox
+from .models import Settings
+from .records import Record
+from .requests import RequestError, build
+from .scenario import Scenario, Script, ScriptedCallbacks
+from .timecalc import shift, wall_of
+
+# A strategy whose retries reset forever would never finish; a year of events is far below this.
+MAX_ACTIONS = 100_000
+
+
+class ScenarioExecutor:
+    """Steps succeed unless the scenario says otherwise; requests are built but never sent."""
+
+    def __init__(self, settings: Settings, script: Script, env: str | None) -> None:
+        self.settings = settings
+        self.script = script
+        self.env = env
+        # (local day, service, method) -> calls; set by portfolio forecasts
+        self.calls: Counter[tuple[str, str, str]] | None = None
+
+    def execute(self, call: StepCall, callbacks: Callbacks) -> StepOutcome:
+        scripted = self.script.next_outcome(f"{call.task.key}.{call.step.key}")
+        if not call.step.action:
+            return scripted or run_controller(call, callbacks)
+        try:
+            request = build(self.settings, call.step.action, {**call.context()}, self.env)
+        except RequestError as exc:
+            return StepOutcome(False, message=str(exc))
+        outcome = scripted or StepOutcome(True)
+        if self.calls is not None:
+            day = str(call.event.get("executedAt") or call.event["date"])[:10]
+            self.calls[(day, request.service.key, request.method.key)] += 1
+        response = {"status": 200 if outcome.success else 500, "body": outcome.data}
+        if outcome.httpData and "response" in outcome.httpData:
+            response.update(outcome.httpData["response"])
+        outcome.httpData = {"request": request.describe(), "response": response}
+        schema = request.method.responseValidation
+        if outcome.success and schema is not None and outcome.data is not None:
+            problems = jtd.describe(schema, outcome.data)
+            if problems:
+                outcome.success, outcome.message = (
+                    False,
+                    "response fails responseValidation: " + problems[0],
+                )
+        outcome.hold = outcome.success and bool(request.method.async_)
+        return outcome
+
+
+class Simulation:
+    def __init__(
+        self, strategy: Record, settings: Settings, scenario: Scenario, cycles: int
+    ) -> None:
+        self.script = Script(scenario)
+        self.scenario = scenario
+        self.engine = Engine(strategy, settings, ScriptedCallbacks(self.script), cycle_limit=cycles)
+        self.executor = ScenarioExecutor(settings, self.script, scenario.environment)
+        self.queue: list[tuple[datetime, int, str, str]] = []
+        self.seq = 0
+        self.latest: dict[tuple[str, str], int] = {}
+
+    def run(self, attributes: dict[str, Any], start: datetime) -> InstanceBox:
+        box = self.engine.create(attributes, start, now=start)
+        box.instance["_simulated"] = True
+        self._enqueue(box)
+        for _ in range(MAX_ACTIONS):
+            if not self.queue:
+                break
+            when, seq, action, sid = heapq.heappop(self.queue)
+            if self.latest.get((action, sid)) == seq:  # older entries were superseded
+                self._act(box, action, sid, when)
+            self._enqueue(box)
+        else:
+            box.note("limit", f"simulation stopped after {MAX_ACTIONS} actions", None)
+        return box
+
+    def _push(self, when: datetime, action: str, sid: str) -> None:
+        self.seq += 1
+        self.latest[(action, sid)] = self.seq
+        heapq.heappush(self.queue, (when, self.seq, action, sid))
+
+    def _enqueue(self, box: InstanceBox) -> None:
+        changed, box.changed = box.changed, []
+        for event in changed:
+            status = event["status"]
+            if status == "PENDING":
+                self._push(datetime.fromisoformat(event["date"]), "run", event["sid"])
+            elif status == "ONHOLD" and event.get("_awaiting"):
+                self._push(self._resume_time(event), "resume", event["sid"])
+            elif status == "ONHOLD" and self.scenario.manual == "trigger":
+                self._push(datetime.fromisoformat(event["date"]), "trigger", event["sid"])
+        if (
+            box.state.get("taskless")
+            and box.state.get("queuedTaskless") != box.instance["cycle"]
+        ):
+            box.state["queuedTaskless"] = box.instance["cycle"]
+            self._push(datetime.fromisoformat(box.instance["executionDate"]), "advance", "")
+
+    def _resume_time(self, event: Record) -> datetime:
+        spec = self.scenario.resume.get(f"{event['task']}.{event['taskStatus']['lastStep']}")
+        now = datetime.fromisoformat(event["updatedAt"])
+        if spec is None or spec.after.amount == 0:
+            return now
+        zone = self.engine.zone
+        target = shift(wall_of(now, zone), spec.after, zone)
+        from .timecalc import resolve
+
+        return resolve(target, zone)[0]
+
+    def _act(self, box: InstanceBox, action: str, sid: str, when: datetime) -> None:
+        engine = self.engine
+        if action == "advance":
+            engine.advance_taskless(box, when)
+            return
+        event = box.events[sid]
+        if action == "run":
+            if datetime.fromisoformat(event["date"]) == when and engine.is_runnable(box, event):
+                engine.execute(box, event, self.executor, when)
+        elif action == "trigger" and event["status"] == "ONHOLD" and not event.get("_awaiting"):
+            engine.trigger(box, event, when)
+        elif action == "resume" and event["status"] == "ONHOLD" and event.get("_awaiting"):
+            spec = self.scenario.resume.get(f"{event['task']}.{event['taskStatus']['lastStep']}")
+            engine.resume_event(box, event, spec.data if spec else None, self.executor, when)
+
+
+def simulate(
+    strategy: Record,
+    settings: Settings,
+    attributes: dict[str, Any],
+    start: datetime,
+    *,
+    cycles: int = 12,
+    scenario: Scenario | None = None,
+) -> InstanceBox:
+    return Simulation(strategy, settings, scenario or Scenario(), cycles).run(attributes, start)
+
+
+def document(box: InstanceBox) -> dict[str, Any]:
+    """The `{"instance", "events", "notes"}` document of simulate/timeline --format json."""
+    from .records import public
+
+    return {
+        "instance": public(box.instance),
+        "events": [public(e) for e in box.ordered_events()],
+        "notes": list(box.state.get("notes", [])),
+    }
