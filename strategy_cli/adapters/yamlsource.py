@@ -12,7 +12,9 @@ from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.events import AliasEvent, NodeEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
 
 from ..core.document import Document
 from ..core.findings import DocPath
@@ -23,6 +25,7 @@ _constructor = SafeConstructor()
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
 _BINARY = "tag:yaml.org,2002:binary"
+_NULL = "tag:yaml.org,2002:null"
 
 
 def load_path(path: Path, display: str | None = None) -> Document:
@@ -49,13 +52,16 @@ def load_text(text: str, file: str, *, is_json: bool = False) -> Document:
     except yaml.MarkedYAMLError as exc:
         _add_syntax_finding(doc, exc)
         return doc
+    except ReaderError as exc:  # a character YAML does not allow (e.g. a control character)
+        _add_reader_finding(doc, text, exc)
+        return doc
     except yaml.YAMLError as exc:  # reader errors without a mark (e.g. control characters)
         _add(doc, "yaml-syntax", 1, 1, f"cannot parse: {exc}")
         return doc
-    if root is None:
+    if root is None or _is_empty_node(root):  # nothing, or a bare `---`
         _add(doc, "empty-file", 1, 1, "the file holds no document", "write a strategy mapping")
         return doc
-    doc.data = _Converter(doc).convert(root, ())
+    doc.data = _Converter(doc, text).convert(root, ())
     if not isinstance(doc.data, dict):
         line, col = _pos(root)
         _add(
@@ -72,16 +78,19 @@ def load_text(text: str, file: str, *, is_json: bool = False) -> Document:
 class _Converter:
     """Turns a node tree into plain data, recording positions and duplicate keys."""
 
-    def __init__(self, doc: Document) -> None:
+    def __init__(self, doc: Document, text: str) -> None:
         self.doc = doc
+        self.text = text
         self.done: dict[int, Any] = {}
         self.open: set[int] = set()
+        self.events: list[Any] | None = None  # parsed only to place a recursive alias
+        self.aliases_reported: set[int] = set()
 
     def convert(self, node: Node, path: DocPath) -> Any:
         self.doc.values[path] = _pos(node)
         key = id(node)
         if key in self.open:
-            line, col = _pos(node)
+            line, col = self._recursive_alias_pos(node)
             _add(
                 self.doc,
                 "yaml-recursive-alias",
@@ -106,18 +115,47 @@ class _Converter:
         self.done[key] = value
         return value
 
+    def _recursive_alias_pos(self, node: Node) -> tuple[int, int]:
+        """Where the alias inside `node` that refers back to it stands (else the anchor)."""
+        if self.events is None:
+            self.events = list(yaml.parse(self.text, Loader=_Loader))
+        start, end = node.start_mark.index, node.end_mark.index
+        anchor = next(
+            (
+                e.anchor
+                for e in self.events
+                if isinstance(e, NodeEvent)
+                and not isinstance(e, AliasEvent)
+                and e.anchor
+                and e.start_mark.index == start
+            ),
+            None,
+        )
+        for e in self.events:
+            index = e.start_mark.index
+            if (
+                isinstance(e, AliasEvent)
+                and e.anchor == anchor
+                and start < index < end
+                and index not in self.aliases_reported
+            ):
+                self.aliases_reported.add(index)
+                return e.start_mark.line + 1, e.start_mark.column + 1
+        return _pos(node)
+
     def _sequence(self, node: SequenceNode, path: DocPath) -> list[Any]:
         return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
 
     def _mapping(self, node: MappingNode, path: DocPath) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        written: set[str] = set()  # keys written here; merged (`<<`) ones may be overridden
         for knode, vnode in node.value:
             if knode.tag == _MERGE:
                 self._merge(out, vnode, path)
                 continue
             key = self._key(knode)
             kpath = (*path, key)
-            if key in out:
+            if key in written:
                 line, col = _pos(knode)
                 first = self.doc.keys.get(kpath, (line, col))
                 _add(
@@ -130,13 +168,16 @@ class _Converter:
                 )
             else:
                 self.doc.keys[kpath] = _pos(knode)
+            written.add(key)
             out[key] = self.convert(vnode, kpath)
         return out
 
     def _merge(self, out: dict[str, Any], vnode: Node, path: DocPath) -> None:
         sources = vnode.value if isinstance(vnode, SequenceNode) else [vnode]
+        own = self.doc.values[path]  # the merged node must not take this mapping's position
         for src in sources:
             merged = self.convert(src, path)
+            self.doc.values[path] = own
             if isinstance(merged, dict):
                 for k, v in merged.items():
                     out.setdefault(k, v)
@@ -172,8 +213,23 @@ class _Converter:
             return node.value
 
 
+def _is_empty_node(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == _NULL and node.value == ""
+
+
 def _pos(node: Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _add_reader_finding(doc: Document, text: str, exc: ReaderError) -> None:
+    index, char = exc.position, exc.character
+    if isinstance(char, int):  # libyaml: a code point, and a byte offset into the UTF-8 text
+        index = len(text.encode("utf-8")[:index].decode("utf-8", "ignore"))
+    else:
+        char = ord(char) if isinstance(char, str) and char else 0
+    line = text.count("\n", 0, index) + 1
+    col = index - (text.rfind("\n", 0, index) + 1) + 1
+    _add(doc, "yaml-syntax", line, col, f"character #x{char:04x}: {exc.reason}")
 
 
 def _kind(value: Any) -> str:
@@ -197,7 +253,8 @@ def _add_syntax_finding(doc: Document, exc: yaml.MarkedYAMLError) -> None:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = exc.problem or "syntax error"
-    if "'\\t'" in problem or "tab" in problem:
+    at_mark = (doc.line_text(line) or "")[col - 1 : col]
+    if "'\\t'" in problem or "tab" in problem or at_mark == "\t":  # libyaml omits the '\t'
         _add(
             doc,
             "yaml-tab",
@@ -207,7 +264,7 @@ def _add_syntax_finding(doc: Document, exc: yaml.MarkedYAMLError) -> None:
             "indent with spaces",
         )
         return
-    if "expected a single document" in problem:
+    if "expected a single document" in f"{problem} {exc.context}":  # libyaml swaps the two
         _add(
             doc,
             "yaml-syntax",

@@ -42,9 +42,10 @@ def root(
 
 
 def _register() -> None:
-    from . import validate
+    from . import authoring, event, instance, run, serve, simulate, strategies, validate
 
-    validate.register(app)
+    for module in (validate, simulate, strategies, instance, event, run, serve, authoring):
+        module.register(app)
 
 
 def main() -> None:
@@ -75,9 +76,9 @@ def _fail(message: str, hint: str | None, code: int) -> None:
     from .console import err
 
     console = err()
-    console.print(f"[bold red]error:[/] {_escape(message)}")
+    console.print(f"[bold red]error:[/] {_escape(message)}", soft_wrap=True)
     if hint:
-        console.print(f"  [dim]hint:[/] {_escape(hint)}")
+        console.print(f"  [dim]hint:[/] {_escape(hint)}", soft_wrap=True)
     sys.exit(int(code))
 
 

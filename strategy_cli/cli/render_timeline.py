@@ -146,14 +146,16 @@ def print_table(events: list[dict[str, Any]], zone: Any, title: str | None = Non
 
     from .console import out
 
-    table = Table(title=title, header_style="bold")
-    for col in ("date", "cycle", "task", "kind", "status", "attempt", "sid"):
-        table.add_column(col, no_wrap=True)
+    from rich import box
+
+    table = Table(title=title, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("date", "cycle", "task", "kind", "status", "try", "sid"):
+        table.add_column(col, no_wrap=col != "task", overflow="fold")
     for event in events:
         status = event["status"]
         style = STATUS_STYLE.get(status, "")
         table.add_row(
-            _stamp(event["date"], zone),
+            _local(event["date"], zone).strftime("%Y-%m-%d %H:%M"),
             str(event.get("createdCycle", "")),
             event["task"],
             kind_of(event),

@@ -5,6 +5,7 @@ an InstanceBox that the caller persists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -258,10 +259,11 @@ class Engine:
             executedAt=iso(now),
             executionDelta=late,
             lockOwner=owner,
-            attempt=(event.get("attempt") or 0) + 1,
         )
-        if event["attempt"] > 1 and event.get("taskStatus"):
-            event["cachedTaskStatus"] = event["taskStatus"]
+        if "_resume" not in event:  # a resumed async attempt continues, it is not a new one
+            event["attempt"] = (event.get("attempt") or 0) + 1
+            if event["attempt"] > 1 and event.get("taskStatus"):
+                event["cachedTaskStatus"] = event["taskStatus"]
         box.touch(event, now)
 
     def execute(
@@ -278,28 +280,35 @@ class Engine:
         executor: StepExecutor,
         started: datetime,
         now: datetime,
+        clock: Callable[[], datetime] | None = None,
     ) -> str:
+        """Run the attempt started by start_attempt. `clock` (real runs) dates the outcome after
+        the calls; a simulation passes none and the outcome happens at `now`."""
         task = self.tasks.get(event["task"])
         if task is None:
             return self._fail(box, event, f"task '{event['task']}' is not in strategy version", now)
         walker = Walker(task, executor, self.callbacks)
-        result = walker.attempt(event, box.instance)
+        resume = event.pop("_resume", None)
+        if resume is not None:
+            result = walker.resume(event, box.instance, resume.get("data"))
+        else:
+            result = walker.attempt(event, box.instance)
+        if clock is not None:
+            now = clock()
         return self._settle(box, event, walker, result, started, now)
 
-    def resume_event(
-        self, box: InstanceBox, event: Record, data: Any, executor: StepExecutor, now: datetime
-    ) -> str:
+    def resume_event(self, box: InstanceBox, event: Record, data: Any, now: datetime) -> None:
+        """An async method's result arrived: the event becomes due to continue its flow."""
         if event["status"] != "ONHOLD" or not event.get("_awaiting"):
             raise OperationError(
-                f"event {event['sid']} is {event['status']}, not waiting for an asynchronous result",
-                code=1,
+                f"event {event['sid']} is {event['status']}, not waiting for an asynchronous result"
             )
-        task = self.tasks[event["task"]]
-        walker = Walker(task, executor, self.callbacks)
         event.pop("_awaiting", None)
+        event["_resume"] = {"data": data}
         event["resumeStrategyVersion"] = self.strategy.get("version", 1)
-        result = walker.resume(event, box.instance, data)
-        return self._settle(box, event, walker, result, now, now)
+        event.update(status="PENDING", date=iso(now.astimezone(self.zone)))
+        box.touch(event, now)
+        self._refresh(box, now)
 
     def _settle(
         self,
@@ -319,7 +328,8 @@ class Engine:
             event.update(status="ONHOLD", _awaiting=True)
             box.touch(event, now)
         elif result.status == "success":
-            self._processed(box, event, started, now)
+            # A step that asked to cancel the instance ends it at this cycle: no next cycle.
+            self._processed(box, event, started, now, advance=not result.cancel_instance)
         else:
             self._failed_attempt(box, event, walker, result, now)
         if result.cancel_instance and box.instance["status"] != "CANCELED":
@@ -329,7 +339,14 @@ class Engine:
         self._refresh(box, now)
         return str(event["status"])
 
-    def _processed(self, box: InstanceBox, event: Record, started: datetime, now: datetime) -> None:
+    def _processed(
+        self,
+        box: InstanceBox,
+        event: Record,
+        started: datetime,
+        now: datetime,
+        advance: bool = True,
+    ) -> None:
         event.update(
             status="PROCESSED",
             finishedAt=iso(now),
@@ -339,7 +356,7 @@ class Engine:
         )
         event["_history"].append(_history(event, "processed", now))
         box.touch(event, now)
-        if event.get("main") and box.instance["status"] == "ACTIVE":
+        if advance and event.get("main") and box.instance["status"] == "ACTIVE":
             if event.get("createdCycle") == box.instance["cycle"]:
                 self.advance(box, now)
 

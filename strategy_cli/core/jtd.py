@@ -8,6 +8,7 @@ finding can point at the offending keyword instead of the whole schema.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -207,8 +208,20 @@ def _follow(value: Any, tokens: list[Any]) -> Any:
 
 def describe(schema: dict[str, Any], instance: Any) -> list[str]:
     """Readable lines, one per failing instance path."""
-    lines = []
-    for err in validate(schema, instance):
-        keyword = err.schemaPath[-1] if err.schemaPath else "schema"
-        lines.append(f"{err.pointer}: fails '{keyword}' (schema /{'/'.join(err.schemaPath)})")
-    return lines
+    return [_explain(schema, instance, err) for err in validate(schema, instance)]
+
+
+def _explain(schema: dict[str, Any], instance: Any, err: JtdError) -> str:
+    sp = err.schemaPath
+    keyword = sp[-1] if sp else ""
+    node = _follow(schema, sp[:-1]) if sp else schema
+    if len(sp) >= 2 and sp[-2] == "properties":
+        return f"{err.pointer}: missing required property '{keyword}'"
+    if keyword == "type" and isinstance(node, dict):
+        got = _follow(instance, err.instancePath)
+        return f"{err.pointer}: expected {node.get('type')}, got {json.dumps(got)[:40]}"
+    if keyword == "enum" and isinstance(node, dict):
+        return f"{err.pointer}: not one of {', '.join(node.get('enum', []))}"
+    if not sp or keyword in ("properties", "optionalProperties"):
+        return f"{err.pointer}: property not allowed by the schema"
+    return f"{err.pointer}: fails '{keyword}' (schema /{'/'.join(sp)})"

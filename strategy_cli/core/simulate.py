@@ -104,10 +104,7 @@ class Simulation:
                 self._push(self._resume_time(event), "resume", event["sid"])
             elif status == "ONHOLD" and self.scenario.manual == "trigger":
                 self._push(datetime.fromisoformat(event["date"]), "trigger", event["sid"])
-        if (
-            box.state.get("taskless")
-            and box.state.get("queuedTaskless") != box.instance["cycle"]
-        ):
+        if box.state.get("taskless") and box.state.get("queuedTaskless") != box.instance["cycle"]:
             box.state["queuedTaskless"] = box.instance["cycle"]
             self._push(datetime.fromisoformat(box.instance["executionDate"]), "advance", "")
 
@@ -135,7 +132,8 @@ class Simulation:
             engine.trigger(box, event, when)
         elif action == "resume" and event["status"] == "ONHOLD" and event.get("_awaiting"):
             spec = self.scenario.resume.get(f"{event['task']}.{event['taskStatus']['lastStep']}")
-            engine.resume_event(box, event, spec.data if spec else None, self.executor, when)
+            engine.resume_event(box, event, spec.data if spec else None, when)
+            engine.execute(box, event, self.executor, when)
 
 
 def simulate(

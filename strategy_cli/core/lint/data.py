@@ -20,6 +20,15 @@ VALIDATION: DocPath = (*S, "config", "instanceValidation")
 def check_data(doc: Document) -> Iterator[Finding]:
     schema = get_in(doc.data, VALIDATION)
     schema_ok = True
+    config = get_in(doc.data, VALIDATION[:-1])
+    if isinstance(config, dict) and VALIDATION[-1] in config and not isinstance(schema, dict):
+        # null, a list or a scalar: RFC 8927 schemas are objects (schema.py leaves this to us)
+        yield doc.finding(
+            "invalid-jtd-schema",
+            VALIDATION,
+            "instanceValidation: a JTD schema must be an object",
+            hint="write {properties: {...}}, or remove instanceValidation",
+        )
     if isinstance(schema, dict):
         problems = jtd.check_schema(schema)
         schema_ok = not problems

@@ -80,6 +80,7 @@ def _measurable(delay: Any) -> bool:
         and "from" not in delay
         and "resetTo" not in delay
         and isinstance(delay.get("amount"), int)
+        and isinstance(delay.get("unit"), str)
         and delay.get("unit") in _UNIT_MINUTES
     )
 
@@ -98,7 +99,7 @@ def _retry_lengths(doc: Document) -> Iterator[Finding]:
         if isinstance(times, int) and isinstance(strategy, list) and len(strategy) > times:
             yield doc.finding(
                 "retry-strategy-too-long",
-                (*path, "retryStrategy"),
+                (*path, "retryStrategy", max(times, 0)),  # the first entry that never applies
                 f"retryStrategy has {len(strategy)} entries but times is {times}: "
                 f"the last {len(strategy) - times} never apply",
             )

@@ -1,0 +1,87 @@
+"""User callbacks: Python modules whose functions implement callbacks by name.
+
+A module registers a callback either as a module-level function with the callback's name, or in a
+`CALLBACKS = {"name": function}` mapping (which wins). Each function receives one argument, the
+read-only context mapping, and returns a value (see docs/callbacks.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from ..core.callbacks import DEFAULTS, CallbackError, CallbackKind
+from ..errors import UsageError
+
+
+class ModuleCallbacks:
+    """Callbacks from imported modules; unknown names fall back to the declared defaults."""
+
+    def __init__(self, registry: Mapping[str, Callable[..., Any]], env: str | None = None) -> None:
+        self.registry = dict(registry)
+        self.env = env
+
+    def call(self, name: str, kind: CallbackKind, context: Mapping[str, Any]) -> Any:
+        fn = self.registry.get(name)
+        if fn is None:
+            if kind in ("controller", "controllerCallback"):
+                raise CallbackError(f"callback '{name}' is not defined in any --callbacks module")
+            return DEFAULTS[kind]
+        try:
+            return fn(MappingProxyType({**context, "env": self.env, "kind": kind}))
+        except Exception as exc:
+            raise CallbackError(f"callback '{name}' raised {type(exc).__name__}: {exc}") from exc
+
+    def known(self) -> set[str]:
+        return set(self.registry)
+
+
+def load_callbacks(modules: Iterable[str], env: str | None = None) -> ModuleCallbacks:
+    registry: dict[str, Callable[..., Any]] = {}
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # modules next to the strategies, as users expect
+    for name in modules:
+        registry.update(_registry_of(_import(name)))
+    return ModuleCallbacks(registry, env)
+
+
+def _import(name: str) -> Any:
+    try:
+        if name.endswith(".py") and os.path.isfile(name):
+            return _import_file(name)
+        return importlib.import_module(name)
+    except UsageError:
+        raise
+    except Exception as exc:
+        raise UsageError(
+            f"--callbacks {name}: cannot import: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+def _import_file(path: str) -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(path))[0], path)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"--callbacks {path}: not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _registry_of(module: Any) -> dict[str, Callable[..., Any]]:
+    explicit = getattr(module, "CALLBACKS", None)
+    found = {
+        k: v
+        for k, v in vars(module).items()
+        if callable(v)
+        and not k.startswith("_")
+        and getattr(v, "__module__", None) == module.__name__
+    }
+    if isinstance(explicit, Mapping):
+        found.update({str(k): v for k, v in explicit.items() if callable(v)})
+    return found

@@ -1,0 +1,305 @@
+"""All HTTP to partner services: one httpx.AsyncClient per run, driven from the engine's steps.
+
+The engine is synchronous and runs attempts in worker threads; each request is handed to the
+run's event loop, where one AsyncClient keeps the connection pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core import jtd
+from ..core.attempt import StepCall, StepOutcome, run_controller
+from ..core.callbacks import Callbacks
+from ..core.models import Authorization, Service, Settings
+from ..core.requests import PlannedRequest, RequestError, build
+
+REDACTED = "***"
+SECRET_HEADERS = frozenset({"authorization", "strategy-secret", "proxy-authorization", "x-api-key"})
+_ENV = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class Redactor:
+    """Remembers every secret value of a run and scrubs it from anything stored or printed."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self.names = {n.lower() for n in names} | SECRET_HEADERS
+        self.values: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, value: Any) -> None:
+        if isinstance(value, str) and len(value) >= 4:
+            with self._lock:
+                self.values.add(value)
+
+    def scrub(self, value: Any, key: str | None = None) -> Any:
+        if key is not None and key.lower() in self.names:
+            return REDACTED
+        if isinstance(value, dict):
+            return {k: self.scrub(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.scrub(v) for v in value]
+        if isinstance(value, str):
+            for secret in sorted(self.values, key=len, reverse=True):
+                if secret in value:
+                    value = value.replace(secret, REDACTED)
+        return value
+
+
+def resolve_env(value: Any, redactor: Redactor) -> Any:
+    """`${env:NAME}` from the environment, at run time; every resolved value counts as secret."""
+    if isinstance(value, dict):
+        return {k: resolve_env(v, redactor) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_env(v, redactor) for v in value]
+    if not isinstance(value, str) or "${env:" not in value:
+        return value
+
+    def one(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in os.environ:
+            raise RequestError(
+                f"environment variable {name} is not set (needed by ${{env:{name}}})"
+            )
+        redactor.add(os.environ[name])
+        return os.environ[name]
+
+    return _ENV.sub(one, value)
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    text: str
+    elapsed_ms: int
+
+
+class LoopBridge:
+    """An event loop in a background thread owning one httpx.AsyncClient."""
+
+    def __init__(self, timeout: float, concurrency: int) -> None:
+        import httpx
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="strategy-http", daemon=True
+        )
+        self.thread.start()
+        limits = httpx.Limits(
+            max_connections=max(concurrency, 1) * 2, max_keepalive_connections=concurrency
+        )
+
+        async def make() -> Any:
+            return httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
+
+        self.client = asyncio.run_coroutine_threadsafe(make(), self.loop).result()
+
+    def send(self, method: str, url: str, **kwargs: Any) -> Reply:
+        return asyncio.run_coroutine_threadsafe(
+            self._send(method, url, **kwargs), self.loop
+        ).result()
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> Reply:
+        started = time.perf_counter()
+        response = await self.client.request(method.upper(), url, **kwargs)
+        elapsed = int((time.perf_counter() - started) * 1000)
+        return Reply(response.status_code, dict(response.headers), response.text, elapsed)
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.client.aclose(), self.loop).result()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+
+
+@dataclass
+class Stats:
+    calls: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, service: str, ok: bool) -> None:
+        with self.lock:
+            self.calls[service] += 1
+            if not ok:
+                self.errors[service] += 1
+
+
+class HttpExecutor:
+    """Executes action steps as real HTTP calls (SEMANTICS.md section 6)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        env: str | None,
+        send: Callable[..., Reply],
+        redactor: Redactor,
+        stats: Stats | None = None,
+    ) -> None:
+        self.settings = settings
+        self.env = env
+        self.send = send
+        self.redactor = redactor
+        self.stats = stats or Stats()
+        self.tokens: dict[tuple[str, str | None], str] = {}
+        self.token_lock = threading.Lock()
+        config = settings.config
+        self.delay_s = (config.requestDelayTime or 0) / 1000 if config else 0.0
+
+    def execute(self, call: StepCall, callbacks: Callbacks) -> StepOutcome:
+        if not call.step.action:
+            return run_controller(call, callbacks)
+        try:
+            request = self._prepare(call)
+        except RequestError as exc:
+            return StepOutcome(False, message=str(exc))
+        return self._perform(call, request)
+
+    def _prepare(self, call: StepCall) -> PlannedRequest:
+        request = build(self.settings, str(call.step.action), call.context(), self.env)
+        request.url = resolve_env(request.url, self.redactor)
+        request.headers = resolve_env(request.headers, self.redactor)
+        request.params = resolve_env(request.params, self.redactor)
+        request.body = resolve_env(request.body, self.redactor)
+        _check_request(request)
+        request.headers.update(self._auth_header(request.service))
+        attempt = call.event.get("attempt") or 0
+        request.headers["X-Correlation-Id"] = str(
+            call.event.get("correlationId") or call.event["sid"]
+        )
+        request.headers["Idempotency-Key"] = f"{call.event['sid']}:{call.step.key}:{attempt}"
+        return request
+
+    def _perform(self, call: StepCall, request: PlannedRequest) -> StepOutcome:
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        described = self.redactor.scrub(request.describe())
+        try:
+            reply = self.send(
+                request.verb,
+                request.url,
+                headers=request.headers,
+                params=request.params or None,
+                json=request.body,
+            )
+        except Exception as exc:
+            self.stats.count(request.service.key, False)
+            return StepOutcome(
+                False,
+                message=_transport_message(exc, request.url),
+                httpData={"request": described, "response": {"error": type(exc).__name__}},
+            )
+        outcome = _judge(reply, request)
+        self.stats.count(request.service.key, outcome.success)
+        response = {
+            "status": reply.status,
+            "headers": reply.headers,
+            "body": outcome.data,
+            "elapsed": reply.elapsed_ms,
+        }
+        outcome.httpData = self.redactor.scrub({"request": described, "response": response})
+        outcome.data = self.redactor.scrub(outcome.data)
+        outcome.hold = outcome.success and bool(request.method.async_)
+        return outcome
+
+    def _auth_header(self, service: Service) -> dict[str, str]:
+        auth = next((a for a in service.authorization or [] if a.environment == self.env), None)
+        if auth is None:
+            return {}
+        key = (service.key, self.env)
+        with self.token_lock:
+            token = None if auth.noCache else self.tokens.get(key)
+            if token is None:
+                token = self._fetch_token(service, auth)
+                if not auth.noCache:
+                    self.tokens[key] = token
+        kind = auth.credentialType or service.credentialType or "Bearer"
+        return {"Authorization": f"{kind} {token}"}
+
+    def _fetch_token(self, service: Service, auth: Authorization) -> str:
+        url = resolve_env(auth.url, self.redactor)
+        headers = resolve_env(auth.headers or {}, self.redactor)
+        params = resolve_env(auth.params or {}, self.redactor)
+        body = resolve_env(auth.data, self.redactor)
+        try:
+            reply = self.send(auth.method, url, headers=headers, params=params or None, json=body)
+        except Exception as exc:
+            raise RequestError(
+                f"authorization for '{service.key}': {_transport_message(exc, url)}"
+            ) from None
+        if not 200 <= reply.status < 300:
+            raise RequestError(f"authorization for '{service.key}' answered HTTP {reply.status}")
+        path = auth.credentialPath or service.credentialPath or "access_token"
+        token = _dig(_json_or_none(reply.text), path)
+        if not isinstance(token, str | int) or token == "":
+            raise RequestError(
+                f"authorization for '{service.key}': no credential at '{path}' in its response"
+            )
+        self.redactor.add(str(token))
+        return str(token)
+
+
+def _check_request(request: PlannedRequest) -> None:
+    raw = request.method.requestValidation
+    if not raw:
+        return
+    schema = json.loads(raw)
+    problems = jtd.describe(schema, request.body)
+    if problems:
+        raise RequestError(f"request body fails requestValidation: {problems[0]}")
+
+
+def _judge(reply: Reply, request: PlannedRequest) -> StepOutcome:
+    body = _json_or_none(reply.text)
+    data: Any = body if body is not None or not reply.text else reply.text
+    if not 200 <= reply.status < 300:
+        return StepOutcome(False, data=data, message=f"HTTP {reply.status} from {request.url}")
+    schema = request.method.responseValidation
+    if schema is not None:
+        if body is None and reply.text.strip() not in ("null",):
+            return StepOutcome(
+                False, data=data, message="response is not JSON (responseValidation needs JSON)"
+            )
+        problems = jtd.describe(schema, body)
+        if problems:
+            return StepOutcome(
+                False, data=data, message=f"response fails responseValidation: {problems[0]}"
+            )
+    return StepOutcome(True, data=data)
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
+
+
+def _dig(value: Any, path: str) -> Any:
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def _transport_message(exc: Exception, url: str) -> str:
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out calling {url}"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to {url}: {exc}"
+    return f"{type(exc).__name__} calling {url}: {exc}"

@@ -1,0 +1,72 @@
+"""`strategy serve`: the platform's get-tasks endpoint, answered from the local store.
+
+Needs the optional extra: pip install 'strategy-cli[server]' (starlette + uvicorn).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import re
+from typing import Any
+
+from ..errors import StrategyError
+from .operations import tasks_document
+from .store import Store
+
+log = logging.getLogger("strategy.serve")
+_ENV = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def secret_matches(stored: str | None, given: str | None) -> bool:
+    """Constant-time comparison; a strategy without a secret refuses everyone."""
+    if not stored or given is None:
+        return False
+    m = _ENV.match(stored)
+    expected = os.environ.get(m.group(1), "") if m else stored
+    if not expected:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def make_app(store: Store) -> Any:
+    try:
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+    except ImportError:
+        raise StrategyError(
+            "strategy serve needs the server extra", hint="pip install 'strategy-cli[server]'"
+        ) from None
+
+    async def get_tasks(request: Request) -> JSONResponse:
+        sid = request.path_params["instanceSid"]
+        found = store.get_instance(sid)
+        if found is None:
+            return _answer(request, 404, {"message": "instance not found"})
+        strategy = store.get_strategy(found[0]["strategyId"]) or {}
+        if not secret_matches(strategy.get("secret"), request.headers.get("Strategy-Secret")):
+            return _answer(request, 401, {"message": "invalid Strategy-Secret"})
+        return _answer(request, 200, tasks_document(store, sid))
+
+    def _answer(request: Request, status: int, body: Any) -> JSONResponse:
+        client = request.client.host if request.client else "-"
+        log.info("%s %s %s -> %d", client, request.method, request.url.path, status)
+        return JSONResponse(body, status_code=status)
+
+    return Starlette(routes=[Route("/execution-instance/{instanceSid}/get-tasks", get_tasks)])
+
+
+def serve(store: Store, host: str, port: int) -> None:
+    app = make_app(store)
+    try:
+        import uvicorn
+    except ImportError:
+        raise StrategyError(
+            "strategy serve needs the server extra", hint="pip install 'strategy-cli[server]'"
+        ) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    # Uvicorn's own access log prints request lines too; ours is the one without headers.
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")

@@ -1,0 +1,702 @@
+"""The embedded store: one SQLite file with strategies (every version), instances and events.
+
+Records are plain dicts shaped like the platform's API records (camelCase keys, instants as
+RFC 3339 strings with their offset), kept whole as JSON in a `record` column next to a few
+scalar columns that queries filter and sort on. sqlite-utils creates and migrates the schema
+(`store_schema.py`); the hot paths use the plain `sqlite3` connection.
+
+Concurrency: WAL journal (readers never block the writer), a busy timeout, short write
+transactions opened with `BEGIN IMMEDIATE` (the write lock is taken up front, so two writers
+queue instead of deadlocking on a lock upgrade). Every failure reaches the user as one
+`StoreError` line naming the file and what to do.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlite_utils
+
+from ..errors import StrategyError
+from .store_schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Store",
+    "StoreError",
+    "default_store_path",
+    "settings_digest",
+    "utc_key",
+]
+
+Record = dict[str, Any]
+TERMINAL_STATUSES = ("PROCESSED", "FAILED", "CANCELED")
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+# SQLite primary result codes (`sqlite_errorcode & 0xFF`).
+_BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
+
+
+class StoreError(StrategyError):
+    """The store cannot be opened, read or written."""
+
+
+def default_store_path() -> Path:
+    """`$STRATEGY_DB`, else `$XDG_DATA_HOME/strategy/store.db` (`~/.local/share` by default)."""
+    explicit = os.environ.get("STRATEGY_DB")
+    if explicit:
+        return Path(explicit).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or ""
+    base = Path(data_home).expanduser() if data_home else Path.home() / ".local" / "share"
+    return base / "strategy" / "store.db"
+
+
+# --- JSON and instants --------------------------------------------------------------------------
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):  # a pydantic model slipped into a record
+        return dump(mode="json", by_alias=True, exclude_none=True)
+    return str(value)
+
+
+_dumps: Callable[[Any], str] = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, default=_json_default
+).encode
+_loads = json.loads
+
+
+def settings_digest(settings: Any) -> str:
+    """sha256 of the canonical JSON of a strategy's settings (sorted keys, no spaces)."""
+    text = json.dumps(
+        settings, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_UTC = UTC
+_KEY_CACHE: dict[str, str] = {}
+_KEY_CACHE_MAX = 200_000
+
+
+def _utc_key_of(instant: datetime) -> str:
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=_UTC)
+    utc = instant.astimezone(_UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds") + "Z"
+
+
+def _utc_key_of_text(text: str | datetime) -> str:
+    """The slow path of `utc_key` (a cache miss): parse, convert and remember."""
+    if isinstance(text, datetime):
+        return _utc_key_of(text)
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        instant = datetime.fromisoformat(text.strip().upper())  # 't'/'z' are RFC 3339 too
+    key = _utc_key_of(instant)
+    if len(_KEY_CACHE) >= _KEY_CACHE_MAX:
+        _KEY_CACHE.clear()
+    _KEY_CACHE[text] = key
+    return key
+
+
+def utc_key(value: str | datetime) -> str:
+    """An instant as the store's sortable UTC text: `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+
+    Naive values are taken as UTC. Raises ValueError for text that is not an ISO instant.
+    """
+    if isinstance(value, str):
+        return _KEY_CACHE.get(value) or _utc_key_of_text(value)
+    return _utc_key_of_text(value)
+
+
+def _optional_key(value: Any) -> str | None:
+    if not value:
+        return None
+    try:
+        return utc_key(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- the store ----------------------------------------------------------------------------------
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _guarded(method: _F) -> _F:
+    """Turn any sqlite3 error raised by `method` into a one-line StoreError."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+_EVENT_INSERT = (
+    "INSERT OR REPLACE INTO events (sid, instance_sid, status, date_utc, main, simulated, record) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSTANCE_INSERT = (
+    "INSERT OR REPLACE INTO instances "
+    "(sid, strategy_sid, strategy_name, status, simulated, created_at, record, state) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class Store:
+    """One SQLite store file (or ":memory:", which keeps nothing)."""
+
+    path: str
+
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
+        self._conn: sqlite3.Connection | None = None
+        self._depth = 0
+        self._busy_timeout_ms = int(busy_timeout_ms)
+        memory = str(path) == ":memory:"
+        if memory:
+            self.path = ":memory:"
+        else:
+            file = Path(os.path.abspath(Path(path).expanduser()))
+            self.path = str(file)
+            if file.is_dir():
+                raise StoreError(
+                    f"{file} is a folder, not a strategy store",
+                    hint=f"give the path of a file, e.g. {file / 'store.db'}",
+                )
+            try:
+                file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"{file.parent}: cannot create the store's folder "
+                    f"({exc.strerror or exc}); set STRATEGY_DB to a writable path",
+                    hint="STRATEGY_DB=/some/writable/folder/store.db",
+                ) from None
+        try:
+            self._conn = sqlite3.connect(
+                self.path, timeout=self._busy_timeout_ms / 1000, isolation_level=None
+            )
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        try:
+            self._open(memory)
+        except sqlite3.Error as exc:
+            error = self._error(exc)
+            self.close()
+            raise error from None
+        except BaseException:
+            self.close()
+            raise
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def _open(self, memory: bool) -> None:
+        conn = self.conn
+        conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        if application_id not in (0, APPLICATION_ID):
+            raise StoreError(
+                f"{self.path} is not a strategy store (an SQLite database of another program)",
+                hint="set STRATEGY_DB to another file",
+            )
+        self._check_version(version)
+        if (
+            version == 0
+            and conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+            ).fetchone()[0]
+        ):
+            raise StoreError(
+                f"{self.path} is not a strategy store (an SQLite database with other tables)",
+                hint="set STRATEGY_DB to another file",
+            )
+        if not memory:
+            self._use_wal(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA cache_size = -32000")
+        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+        if version < SCHEMA_VERSION:
+            with self.transaction():
+                # Another process may have migrated between the read above and our write lock.
+                current = conn.execute("PRAGMA user_version").fetchone()[0]
+                self._check_version(current)
+                for migrate in MIGRATIONS[current:]:
+                    migrate(self.db)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL. SQLite answers SQLITE_BUSY at once, without its busy
+        handler, when two processes switch a new file at the same moment: wait here instead."""
+        deadline = time.monotonic() + self._busy_timeout_ms / 1000
+        pause = 0.005
+        while True:
+            try:
+                if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+                if code not in (_BUSY, _LOCKED) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+
+    def _check_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: written by a newer strategy (schema {version} > {SCHEMA_VERSION}); "
+                "upgrade strategy",
+                hint="pip install --upgrade strategy-cli",
+            )
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"{self.path}: the store is closed")
+        return self._conn
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+        finally:
+            conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.path!r})"
+
+    @property
+    @_guarded
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    # --- errors and transactions ----------------------------------------------------------------
+
+    def _error(self, exc: sqlite3.Error) -> StoreError:
+        code = getattr(exc, "sqlite_errorcode", None)
+        primary = code & 0xFF if isinstance(code, int) else None
+        text = str(exc)
+        low = text.lower()
+        where = self.path
+        if primary in (_BUSY, _LOCKED) or "database is locked" in low or "busy" in low:
+            return StoreError(
+                f"{where}: store is busy (locked by another process); try again",
+                hint="another strategy command is writing the store; wait for it to finish",
+            )
+        if primary == _NOTADB or "not a database" in low:
+            return StoreError(
+                f"{where} is not a strategy store (not an SQLite database)",
+                hint="set STRATEGY_DB to another file, or move this one away",
+            )
+        if primary == _CORRUPT or "malformed" in low or "corrupt" in low:
+            return StoreError(
+                f"{where}: store is corrupt ({text}); restore it from a backup or move it away",
+                hint="moving the file away starts an empty store",
+            )
+        if primary == _READONLY or "readonly" in low or "read-only" in low:
+            return StoreError(
+                f"{where}: store is read-only ({text}); check the file's permissions",
+                hint="or set STRATEGY_DB to a writable path",
+            )
+        if primary == _FULL or "disk is full" in low:
+            return StoreError(f"{where}: disk is full; free some space and try again")
+        if primary in (_CANTOPEN, _IOERR) or "unable to open" in low:
+            return StoreError(
+                f"{where}: cannot read or write the store ({text}); check the path and permissions",
+                hint="or set STRATEGY_DB to a writable path",
+            )
+        if isinstance(exc, sqlite3.IntegrityError):
+            return StoreError(f"{where}: conflicting record ({text})")
+        return StoreError(f"{where}: store error ({text})")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction (`BEGIN IMMEDIATE`); inner ones join the outer one.
+
+        Commits when the outermost block ends, rolls everything back on an exception.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self._rollback()
+            raise
+        self._depth = 0
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise self._error(exc) from None
+
+    def _rollback(self) -> None:
+        conn = self._conn
+        if conn is not None and conn.in_transaction:
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+
+    # --- strategies -----------------------------------------------------------------------------
+
+    @_guarded
+    def put_strategy(self, record: Record) -> None:
+        """Store one strategy version (a new row; an existing name+version is an error)."""
+        rec = {k: v for k, v in record.items() if k not in ("digest", "versions")}
+        try:
+            sid, name = str(rec["sid"]), str(rec["name"])
+        except KeyError as exc:
+            raise StoreError(f"{self.path}: strategy record without {exc}") from None
+        version = int(rec.get("version") or 1)
+        digest = record.get("digest") or settings_digest(rec.get("settings"))
+        with self.transaction():
+            try:
+                self.conn.execute(
+                    "INSERT INTO strategies (sid, name, version, digest, record) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (sid, name, version, digest, _dumps(rec)),
+                )
+            except sqlite3.IntegrityError:
+                raise StoreError(
+                    f"{self.path}: strategy {name!r} version {version} (or sid {sid}) "
+                    "is already stored",
+                    hint="bump the strategy's version",
+                ) from None
+
+    @_guarded
+    def strategy_versions(self, name: str) -> list[Record]:
+        rows = self.conn.execute(
+            "SELECT record FROM strategies WHERE name = ? ORDER BY version", (name,)
+        )
+        return [_loads(r[0]) for r in rows]
+
+    @_guarded
+    def get_strategy(self, name_or_sid: str, version: int | None = None) -> Record | None:
+        """The strategy with that sid, or that name's given (default: latest) version."""
+        if version is None:
+            row = self.conn.execute(
+                "SELECT record FROM strategies WHERE name = ?1 OR sid = ?1 "
+                "ORDER BY sid = ?1 DESC, version DESC LIMIT 1",
+                (name_or_sid,),
+            ).fetchone()
+        else:
+            row = self.conn.execute(
+                "SELECT record FROM strategies WHERE (name = ?1 OR sid = ?1) AND version = ?2 "
+                "LIMIT 1",
+                (name_or_sid, int(version)),
+            ).fetchone()
+        return _loads(row[0]) if row else None
+
+    @_guarded
+    def strategy_digest(self, name_or_sid: str, version: int | None = None) -> str | None:
+        """The stored digest of `get_strategy(name_or_sid, version)`."""
+        if version is None:
+            row = self.conn.execute(
+                "SELECT digest FROM strategies WHERE name = ?1 OR sid = ?1 "
+                "ORDER BY sid = ?1 DESC, version DESC LIMIT 1",
+                (name_or_sid,),
+            ).fetchone()
+        else:
+            row = self.conn.execute(
+                "SELECT digest FROM strategies WHERE (name = ?1 OR sid = ?1) AND version = ?2",
+                (name_or_sid, int(version)),
+            ).fetchone()
+        return row[0] if row else None
+
+    @_guarded
+    def list_strategies(self) -> list[Record]:
+        """The latest version of each strategy name, with `versions`: how many are stored."""
+        rows = self.conn.execute(
+            "SELECT s.record, c.n FROM strategies s JOIN "
+            "(SELECT name, max(version) AS v, count(*) AS n FROM strategies GROUP BY name) c "
+            "ON s.name = c.name AND s.version = c.v ORDER BY s.name"
+        )
+        out = []
+        for record, count in rows:
+            rec = _loads(record)
+            rec["versions"] = count
+            out.append(rec)
+        return out
+
+    # --- instances ------------------------------------------------------------------------------
+
+    def _instance_row(
+        self, record: Record, state: Record | None, simulated: int, names: dict[str, str | None]
+    ) -> tuple[Any, ...]:
+        embedded = record.get("strategy")
+        if "strategy" in record:
+            record = {k: v for k, v in record.items() if k != "strategy"}
+        strategy_sid = record.get("strategyId")
+        if isinstance(embedded, dict) and embedded.get("name"):
+            name = embedded["name"]
+        elif strategy_sid in names:
+            name = names[strategy_sid]
+        else:
+            row = self.conn.execute(
+                "SELECT name FROM strategies WHERE sid = ?", (strategy_sid,)
+            ).fetchone()
+            name = names[strategy_sid] = row[0] if row else None
+        try:
+            sid, status = record["sid"], record["status"]
+        except KeyError as exc:
+            raise StoreError(f"{self.path}: instance record without {exc}") from None
+        return (
+            sid,
+            strategy_sid,
+            name,
+            status,
+            simulated,
+            _optional_key(record.get("createdAt") or record.get("startDate")),
+            _dumps(record),
+            _dumps(state if state is not None else {}),
+        )
+
+    @_guarded
+    def put_instance(self, record: Record, state: Record, *, simulated: bool = False) -> None:
+        """Insert or replace an instance (its record without the embedded strategy)."""
+        with self.transaction():
+            row = self._instance_row(record, state, 1 if simulated else 0, {})
+            self.conn.execute(_INSTANCE_INSERT, row)
+
+    @_guarded
+    def get_instance(self, sid: str) -> tuple[Record, Record] | None:
+        row = self.conn.execute(
+            "SELECT record, state FROM instances WHERE sid = ?", (sid,)
+        ).fetchone()
+        if row is None:
+            return None
+        return _loads(row[0]), (_loads(row[1]) if row[1] else {})
+
+    def _match(self, table: str, prefix: str, limit: int) -> list[str]:
+        # A range on the primary key: exact (case-sensitive) and uses the index.
+        rows = self.conn.execute(
+            f"SELECT sid FROM {table} WHERE sid >= ? AND sid < ? ORDER BY sid LIMIT ?",
+            (prefix, prefix + "\U0010ffff", int(limit)),
+        )
+        return [r[0] for r in rows]
+
+    @_guarded
+    def match_instance_sids(self, prefix: str, limit: int = 20) -> list[str]:
+        return self._match("instances", prefix, limit)
+
+    @_guarded
+    def all_instance_sids(self, limit: int = 50_000) -> list[str]:
+        rows = self.conn.execute("SELECT sid FROM instances ORDER BY sid LIMIT ?", (int(limit),))
+        return [r[0] for r in rows]
+
+    @_guarded
+    def list_instances(
+        self,
+        *,
+        strategy: str | None = None,
+        status: str | None = None,
+        simulated: bool | None = False,
+    ) -> list[Record]:
+        """Instances by creation; `strategy` is a name or sid; `simulated=None` means both."""
+        where: list[str] = []
+        params: list[Any] = []
+        if strategy is not None:
+            where.append("(strategy_name = ? OR strategy_sid = ?)")
+            params += [strategy, strategy]
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if simulated is not None:
+            where.append("simulated = ?")
+            params.append(1 if simulated else 0)
+        sql = "SELECT record, simulated FROM instances"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at, sid"
+        out = []
+        for record, sim in self.conn.execute(sql, params):
+            rec = _loads(record)
+            rec["simulated"] = bool(sim)
+            out.append(rec)
+        return out
+
+    # --- events ---------------------------------------------------------------------------------
+
+    def _event_rows(self, records: Iterable[Record], simulated: int) -> Iterator[tuple[Any, ...]]:
+        cache = _KEY_CACHE
+        to_key = _utc_key_of_text
+        dumps = _dumps
+        record: Record = {}
+        try:
+            for record in records:
+                date = record["date"]
+                yield (
+                    record["sid"],
+                    record["instanceSid"],
+                    record["status"],
+                    cache.get(date) or to_key(date),
+                    1 if record.get("main") else 0,
+                    simulated,
+                    dumps(record),
+                )
+        except KeyError as exc:
+            raise StoreError(
+                f"{self.path}: event record {record.get('sid', '?')} without {exc}"
+            ) from None
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise self._bad_event(record, exc) from None
+
+    def _bad_event(self, record: Record, exc: Exception) -> StoreError:
+        date = record.get("date")
+        try:
+            utc_key(date)  # type: ignore[arg-type]
+        except (TypeError, ValueError, AttributeError):
+            return StoreError(
+                f"{self.path}: event {record.get('sid', '?')}: date {date!r} "
+                "is not an RFC 3339 instant"
+            )
+        return StoreError(f"{self.path}: event {record.get('sid', '?')} cannot be stored ({exc})")
+
+    @_guarded
+    def put_events(self, records: Iterable[Record], *, simulated: bool = False) -> int:
+        """Insert or replace events (one executemany); returns how many were written."""
+        count = 0
+
+        def counted() -> Iterator[tuple[Any, ...]]:
+            nonlocal count
+            for row in self._event_rows(records, 1 if simulated else 0):
+                count += 1
+                yield row
+
+        with self.transaction():
+            self.conn.executemany(_EVENT_INSERT, counted())
+        return count
+
+    @_guarded
+    def get_event(self, sid: str) -> Record | None:
+        row = self.conn.execute("SELECT record FROM events WHERE sid = ?", (sid,)).fetchone()
+        return _loads(row[0]) if row else None
+
+    @_guarded
+    def match_event_sids(self, prefix: str, limit: int = 20) -> list[str]:
+        return self._match("events", prefix, limit)
+
+    @_guarded
+    def events_of(self, instance_sid: str, statuses: Collection[str] | None = None) -> list[Record]:
+        """An instance's events (optionally only those statuses), by date then sid."""
+        if statuses is None:
+            rows = self.conn.execute(
+                "SELECT record FROM events WHERE instance_sid = ? ORDER BY date_utc, sid",
+                (instance_sid,),
+            )
+        else:
+            wanted = list(statuses)
+            if not wanted:
+                return []
+            marks = ", ".join("?" * len(wanted))
+            rows = self.conn.execute(
+                f"SELECT record FROM events WHERE instance_sid = ? AND status IN ({marks}) "
+                "ORDER BY date_utc, sid",
+                (instance_sid, *wanted),
+            )
+        return [_loads(r[0]) for r in rows]
+
+    @_guarded
+    def pending_events_of(self, instance_sid: str) -> list[Record]:
+        """An instance's events in a non-terminal status, by date then sid."""
+        rows = self.conn.execute(
+            "SELECT record FROM events WHERE instance_sid = ? AND status NOT IN (?, ?, ?) "
+            "ORDER BY date_utc, sid",
+            (instance_sid, *TERMINAL_STATUSES),
+        )
+        return [_loads(r[0]) for r in rows]
+
+    @_guarded
+    def due_events(
+        self,
+        now_utc: str | datetime,
+        *,
+        statuses: Collection[str] = ("PENDING",),
+        limit: int = 100,
+        instance_sid: str | None = None,
+    ) -> list[Record]:
+        """Non-simulated events in `statuses` whose date is at or before `now_utc`, by date."""
+        wanted = list(statuses)
+        if not wanted:
+            return []
+        try:
+            now_key = utc_key(now_utc)
+        except (TypeError, ValueError):
+            raise StoreError(f"{self.path}: {now_utc!r} is not an RFC 3339 instant") from None
+        marks = ", ".join("?" * len(wanted))
+        sql = (
+            f"SELECT record FROM events WHERE status IN ({marks}) AND date_utc <= ? "
+            "AND simulated = 0"
+        )
+        params: list[Any] = [*wanted, now_key]
+        if instance_sid is not None:
+            sql += " AND instance_sid = ?"
+            params.append(instance_sid)
+        sql += " ORDER BY date_utc, sid LIMIT ?"
+        params.append(int(limit))
+        return [_loads(r[0]) for r in self.conn.execute(sql, params)]
+
+    # --- bulk -----------------------------------------------------------------------------------
+
+    @_guarded
+    def bulk_insert(
+        self,
+        instances: Iterable[tuple[Record, Record]],
+        events: Iterable[Record],
+        *,
+        simulated: bool,
+    ) -> None:
+        """Insert or replace many instances and events: one executemany per table, in the
+        current transaction (or a new one)."""
+        sim = 1 if simulated else 0
+        names: dict[str, str | None] = {}
+        with self.transaction():
+            conn = self.conn
+            conn.executemany(
+                _INSTANCE_INSERT,
+                (self._instance_row(record, state, sim, names) for record, state in instances),
+            )
+            conn.executemany(_EVENT_INSERT, self._event_rows(events, sim))

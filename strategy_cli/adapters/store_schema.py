@@ -1,0 +1,65 @@
+"""The store's schema: one migration function per version, applied in order.
+
+`PRAGMA user_version` holds the version a store is at; `MIGRATIONS[n]` takes a store from version
+`n` to `n + 1`. A migration runs inside the store's write transaction (sqlite-utils nests its own
+work in savepoints), so a store is never left half-migrated. Add versions by appending functions;
+never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+# "STRT": marks a file as a strategy store (`PRAGMA application_id`).
+APPLICATION_ID = 0x53545254
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    """Strategies (every version), instances and events."""
+    db["strategies"].create(
+        {"sid": str, "name": str, "version": int, "digest": str, "record": str},
+        pk="sid",
+        not_null=["name", "version", "record"],
+    )
+    db["strategies"].create_index(["name", "version"], "strategies_name_version", unique=True)
+
+    db["instances"].create(
+        {
+            "sid": str,
+            "strategy_sid": str,
+            "strategy_name": str,
+            "status": str,
+            "simulated": int,
+            "created_at": str,
+            "record": str,
+            "state": str,
+        },
+        pk="sid",
+        not_null=["status", "simulated", "record"],
+    )
+    db["instances"].create_index(["strategy_name"], "instances_strategy_name")
+    db["instances"].create_index(["status"], "instances_status")
+
+    db["events"].create(
+        {
+            "sid": str,
+            "instance_sid": str,
+            "status": str,
+            "date_utc": str,
+            "main": int,
+            "simulated": int,
+            "record": str,
+        },
+        pk="sid",
+        not_null=["instance_sid", "status", "date_utc", "main", "simulated", "record"],
+    )
+    # Events of an instance by status and date; due events by status and date.
+    db["events"].create_index(["instance_sid", "status", "date_utc"], "events_instance_status_date")
+    db["events"].create_index(["status", "date_utc"], "events_status_date")
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)

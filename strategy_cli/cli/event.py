@@ -1,0 +1,102 @@
+"""`strategy event show|trigger|resume`: one event of an instance."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+
+from .common import DbOption, FormatOption, ReadFormat, json_argument
+
+app = typer.Typer(help="Inspect and move single events.", no_args_is_help=True)
+SidArg = Annotated[str, typer.Argument(help="Event sid (or a unique prefix of 8+ characters).")]
+
+
+def _instance_of(store: Any, sid: str) -> str:
+    from ..adapters.operations import event_sid
+
+    event = store.get_event(event_sid(store, sid))
+    return str(event["instanceSid"]), str(event["sid"])
+
+
+@app.command("show")
+def show(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
+    """Show one event with its task status and step results.
+
+    Example: strategy event show 9b1c77d0 --format json
+    """
+    import yaml
+
+    from ..adapters.operations import event_sid
+    from ..core.records import public
+    from .common import open_store
+    from .console import out, write_json
+
+    with open_store(db) as store:
+        event = public(store.get_event(event_sid(store, sid)))
+    if format is ReadFormat.json:
+        write_json(event)
+    else:
+        out().print(yaml.safe_dump(event, sort_keys=False, allow_unicode=True), markup=False)
+    return 0
+
+
+def _change(sid: str, db: str | None, format: ReadFormat, op: Any, verb: str) -> int:
+    from ..adapters.operations import changing
+    from ..core.records import public
+    from .common import open_store
+    from .console import out, write_json
+
+    with open_store(db) as store:
+        instance, event = _instance_of(store, sid)
+        with changing(store, instance) as loaded:
+            record = loaded.box.events[event]
+            before = record["status"]
+            op(loaded.engine, loaded.box, record, datetime.now(UTC).replace(microsecond=0))
+    if format is ReadFormat.json:
+        write_json(public(record))
+    else:
+        out().print(
+            f"event {record['sid']} ({record['task']}) {verb}: {before} -> {record['status']}",
+            markup=False,
+        )
+    return 0
+
+
+@app.command("trigger")
+def trigger(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
+    """Release an ONHOLD event (manualTrigger): it becomes PENDING and runs when due.
+
+    Example: strategy event trigger 9b1c77d0
+    """
+    return _change(
+        sid, db, format, lambda eng, box, ev, now: eng.trigger(box, ev, now), "triggered"
+    )
+
+
+@app.command("resume")
+def resume(
+    sid: SidArg,
+    data: Annotated[
+        str | None, typer.Option("--data", help="The async method's result: JSON or @file.json.")
+    ] = None,
+    db: DbOption = None,
+    format: FormatOption = ReadFormat.text,
+) -> int:
+    """Resume an event waiting for an asynchronous method; `strategy run` continues its flow.
+
+    Example: strategy event resume 9b1c77d0 --data '{"approved": true}'
+    """
+    payload = json_argument(data, "--data")
+    return _change(
+        sid,
+        db,
+        format,
+        lambda eng, box, ev, now: eng.resume_event(box, ev, payload, now),
+        "resumed",
+    )
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="event")

@@ -1,0 +1,389 @@
+"""`strategy instance ...`: create, inspect and steer instances in the local store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import StrategyError, UsageError
+from .common import DbOption, FormatOption, ReadFormat, json_argument
+
+app = typer.Typer(help="Create, inspect and steer instances.", no_args_is_help=True)
+SidArg = Annotated[str, typer.Argument(help="Instance sid (or a unique prefix of 8+ characters).")]
+
+
+class InstanceStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    PAUSED = "PAUSED"
+    CANCELED = "CANCELED"
+
+
+class TimelineFormat(StrEnum):
+    timeline = "timeline"
+    table = "table"
+    json = "json"
+    ics = "ics"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@app.command("create")
+def create(
+    strategy: Annotated[
+        str, typer.Argument(help="Stored strategy name, or a strategy file (applied first).")
+    ],
+    attributes: Annotated[
+        str | None, typer.Option("--attributes", "-a", help="JSON or @file.json.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="Start instant, ISO-8601 (default now).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="End instant, ISO-8601: no cycle after it.")
+    ] = None,
+    description: Annotated[str | None, typer.Option("--description", help="Free text.")] = None,
+    db: DbOption = None,
+    format: FormatOption = ReadFormat.text,
+) -> int:
+    """Create an instance; attributes are checked against the strategy's instanceValidation.
+
+    Example: strategy instance create loan-collection --attributes @customer.json
+    """
+    from ..adapters.operations import Loaded, save, with_strategy
+    from ..core.callbacks import DefaultCallbacks
+    from ..core.engine import Engine
+    from .common import open_store
+    from .console import out, write_json
+
+    attrs = json_argument(attributes, "--attributes")
+    with open_store(db) as store, store.transaction():
+        record, settings = _strategy(store, strategy)
+        attrs = _checked_attributes(settings, {} if attrs is None else attrs)
+        zone = _zone(settings)
+        engine = Engine(record, settings, DefaultCallbacks())
+        now = _now()
+        box = engine.create(
+            attrs,
+            _instant(start, zone, "--start") or now,
+            end=_instant(end, zone, "--end"),
+            description=description,
+            now=now,
+        )
+        save(store, Loaded(box, record, engine, simulated=False))
+    if format is ReadFormat.json:
+        write_json(with_strategy(box.instance, record))
+    else:
+        out().print(box.instance["sid"])
+    return 0
+
+
+def _strategy(store: Any, ref: str) -> tuple[dict[str, Any], Any]:
+    from ..adapters.strategies import apply_strategy, load_strategy_file, settings_of
+
+    if Path(ref).suffix in (".yaml", ".yml", ".json") or Path(ref).is_file():
+        loaded = load_strategy_file(ref)
+        record, _ = apply_strategy(store, loaded)
+        return record, loaded.settings
+    record = store.get_strategy(ref)
+    if record is None:
+        import difflib
+
+        names = [r["name"] for r in store.list_strategies()]
+        close = difflib.get_close_matches(ref, names, n=1)
+        raise StrategyError(
+            f"no strategy '{ref}' in the store",
+            hint=f"did you mean '{close[0]}'?"
+            if close
+            else "store it first with `strategy apply FILE`",
+        )
+    return record, settings_of(record)
+
+
+def _checked_attributes(settings: Any, attrs: Any) -> dict[str, Any]:
+    from ..core.attributes import attribute_problems
+
+    problems = attribute_problems(settings, attrs)
+    if problems:
+        from .console import err
+
+        for p in problems:
+            err().print(f"  {p}", markup=False, soft_wrap=True)
+        raise StrategyError(
+            f"attributes do not match instanceValidation ({len(problems)} problem(s)); nothing was stored"
+        )
+    return attrs  # type: ignore[no-any-return]
+
+
+def _zone(settings: Any) -> Any:
+    from ..core.timecalc import get_zone
+
+    return get_zone(settings.config.timezone if settings.config else None)
+
+
+def _instant(raw: str | None, zone: Any, option: str) -> datetime | None:
+    from ..core.timecalc import TimeError, parse_instant
+
+    if raw is None:
+        return None
+    try:
+        return parse_instant(raw, zone)
+    except TimeError as exc:
+        raise UsageError(
+            f"{option}: {exc}", hint="use ISO-8601, e.g. 2026-01-31T09:00:00+01:00"
+        ) from None
+
+
+@app.command("list")
+def list_instances(
+    strategy: Annotated[
+        str | None, typer.Option("--strategy", help="Only this strategy name.")
+    ] = None,
+    status: Annotated[
+        InstanceStatus | None, typer.Option("--status", help="Only this status.")
+    ] = None,
+    simulated: Annotated[
+        bool, typer.Option("--simulated", help="Include simulated instances.")
+    ] = False,
+    db: DbOption = None,
+    format: FormatOption = ReadFormat.text,
+) -> int:
+    """List instances (simulated ones only with --simulated).
+
+    Example: strategy instance list --strategy loan-collection --status ACTIVE
+    """
+    from rich.box import SIMPLE_HEAD
+    from rich.table import Table
+
+    from ..core.records import public
+    from .common import open_store
+    from .console import out, write_json
+
+    with open_store(db) as store:
+        rows = store.list_instances(
+            strategy=strategy,
+            status=status.value if status else None,
+            simulated=None if simulated else False,
+        )
+        names = {
+            sid: (store.get_strategy(sid) or {}).get("name", sid)
+            for sid in {r.get("strategyId") for r in rows}
+        }
+    if format is ReadFormat.json:
+        write_json([public(r) for r in rows])
+        return 0
+    table = Table(header_style="bold", box=SIMPLE_HEAD, pad_edge=False)
+    for col in ("sid", "strategy", "status", "cycle", "next event (UTC)", "sim"):
+        table.add_column(col, no_wrap=True, overflow="ellipsis")
+    for r in rows:
+        nxt = (r.get("nextEvent") or {}).get("date")
+        table.add_row(
+            r["sid"][:8],
+            names.get(r.get("strategyId", ""), str(r.get("strategyId")))[:24],
+            r["status"],
+            str(r["cycle"]),
+            _utc_minute(nxt) if nxt else "-",
+            "yes" if r.get("simulated") else "",
+        )
+    out().print(
+        table if rows else "no instances; create one with `strategy instance create STRATEGY`"
+    )
+    return 0
+
+
+def _utc_minute(text: str) -> str:
+    return datetime.fromisoformat(text).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+@app.command("show")
+def show(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
+    """Show one instance with its strategy.
+
+    Example: strategy instance show 3f2a9c1e
+    """
+    import yaml
+
+    from ..adapters.operations import instance_sid, load, with_strategy
+    from .common import open_store
+    from .console import out, write_json
+
+    with open_store(db) as store:
+        loaded = load(store, instance_sid(store, sid))
+    doc = with_strategy(loaded.box.instance, loaded.strategy)
+    if format is ReadFormat.json:
+        write_json(doc)
+        return 0
+    doc["strategy"] = {k: doc["strategy"][k] for k in ("sid", "name", "version")}
+    out().print(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), markup=False)
+    return 0
+
+
+@app.command("timeline")
+def timeline(
+    sid: SidArg,
+    db: DbOption = None,
+    format: Annotated[
+        TimelineFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = TimelineFormat.timeline,
+) -> int:
+    """Every event of an instance, whatever its status, grouped by cycle.
+
+    Example: strategy instance timeline 3f2a9c1e --format json
+    """
+    from ..adapters.operations import instance_sid, load
+    from ..core.simulate import document
+    from .common import open_store
+    from .console import write_json
+    from .render_timeline import print_table, print_timeline, to_ics
+
+    with open_store(db) as store:
+        loaded = load(store, instance_sid(store, sid))
+    box, name = loaded.box, loaded.strategy["name"]
+    events = box.ordered_events()
+    if format is TimelineFormat.json:
+        write_json(document(box))
+    elif format is TimelineFormat.ics:
+        import sys
+
+        sys.stdout.buffer.write(to_ics(box.instance, events, name))
+    elif format is TimelineFormat.table:
+        print_table(events, loaded.engine.zone, title=f"{name} · instance {box.instance['sid']}")
+    else:
+        print_timeline(box.instance, events, box.state.get("notes", []), loaded.engine.zone, name)
+    return 0
+
+
+@app.command("tasks")
+def tasks(
+    sid: SidArg,
+    db: DbOption = None,
+    format: FormatOption = ReadFormat.text,
+    api_url: Annotated[
+        str | None,
+        typer.Option("--api-url", help="Platform API base URL (or STRATEGY_API_URL): remote mode."),
+    ] = None,
+    secret: Annotated[
+        str | None, typer.Option("--secret", help="The strategy's secret (or STRATEGY_SECRET).")
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", help="A [profiles.NAME] of $XDG_CONFIG_HOME/strategy/config.toml."
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Remote timeout, seconds.")
+    ] = 30.0,
+) -> int:
+    """Pending tasks of an instance (every event not PROCESSED, FAILED or CANCELED), by date.
+
+    From the local store, or from the platform's API with --api-url/--secret or --profile.
+    --format json prints exactly the platform's get-tasks response (strategy secrets redacted).
+
+    Example: strategy instance tasks 3f2a9c1e --format json
+    """
+    from ..adapters.platform import resolve_remote
+    from .console import write_json
+
+    remote = resolve_remote(api_url, secret, profile)
+    if remote is not None:
+        from ..adapters.operations import redact_tasks
+        from ..adapters.platform import get_tasks
+
+        doc = redact_tasks(get_tasks(remote, sid, timeout))
+    else:
+        from ..adapters.operations import instance_sid, tasks_document
+        from .common import open_store
+
+        with open_store(db) as store:
+            doc = tasks_document(store, instance_sid(store, sid))
+    if format is ReadFormat.json:
+        write_json(doc)
+    else:
+        from .render_tasks import print_tasks
+
+        print_tasks(doc)
+    return 0
+
+
+def _operate(sid: str, db: str | None, format: ReadFormat, verb: str, op: Any) -> int:
+    from ..adapters.operations import changing, instance_sid
+    from ..core.records import public
+    from .common import open_store
+    from .console import out, write_json
+
+    with open_store(db) as store:
+        with changing(store, instance_sid(store, sid)) as loaded:
+            before = {s: e["status"] for s, e in loaded.box.events.items()}
+            op(loaded.engine, loaded.box, _now())
+        box = loaded.box
+    changed = [e for s, e in box.events.items() if before.get(s) != e["status"]]
+    if format is ReadFormat.json:
+        write_json({"instance": public(box.instance), "changed": [public(e) for e in changed]})
+        return 0
+    console = out()
+    console.print(
+        f"instance {box.instance['sid']} {verb}: now {box.instance['status']}, "
+        f"cycle {box.instance['cycle']}",
+        soft_wrap=True,
+    )
+    for e in changed:
+        was = before.get(e["sid"], "new")
+        reason = (
+            f" ({e['cancelReason']})" if e.get("cancelReason") and e["status"] == "CANCELED" else ""
+        )
+        console.print(
+            f"  {e['sid'][:8]} {e['task']:<16} {was} -> {e['status']}{reason}  {e['date']}",
+            markup=False,
+            soft_wrap=True,
+        )
+    if not changed:
+        console.print("  no event changed")
+    return 0
+
+
+@app.command("cancel")
+def cancel(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
+    """Cancel an instance: open events are cancelled and onCancel tasks are created.
+
+    Example: strategy instance cancel 3f2a9c1e
+    """
+    return _operate(sid, db, format, "cancelled", lambda eng, box, now: eng.cancel(box, now))
+
+
+@app.command("pause")
+def pause(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
+    """Pause an ACTIVE instance: its events are not run until it is resumed.
+
+    Example: strategy instance pause 3f2a9c1e
+    """
+    return _operate(sid, db, format, "paused", lambda eng, box, now: eng.pause(box, now))
+
+
+@app.command("resume")
+def resume(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
+    """Resume a PAUSED instance: its paused events are queued again (overdue ones run at once).
+
+    Example: strategy instance resume 3f2a9c1e
+    """
+    return _operate(sid, db, format, "resumed", lambda eng, box, now: eng.resume(box, now))
+
+
+@app.command("skip-cycle")
+def skip_cycle(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
+    """Skip the current cycle: its open events are cancelled (SKIP_CYCLE) and the next cycle starts.
+
+    Example: strategy instance skip-cycle 3f2a9c1e
+    """
+    return _operate(
+        sid, db, format, "skipped a cycle", lambda eng, box, now: eng.skip_cycle(box, now)
+    )
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="instance")

@@ -1,0 +1,46 @@
+"""Progress while `strategy run` works, and its closing summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+ORDER = ("processed", "retried", "paused", "on hold", "failed")
+
+
+@contextmanager
+def live_progress(console: Any) -> Iterator[Callable[[Any], None]]:
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    bar = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
+    )
+    with bar:
+        task = bar.add_task("running due events", total=None)
+
+        def update(summary: Any) -> None:
+            bar.update(task, description=f"running due events: {_counts(summary)}")
+
+        yield update
+
+
+def _counts(summary: Any) -> str:
+    parts = [f"{summary.outcomes[k]} {k}" for k in ORDER if summary.outcomes.get(k)]
+    return ", ".join(parts) or "0 executed"
+
+
+def print_summary(console: Any, summary: Any, interrupted: bool = False) -> None:
+    from rich.table import Table
+
+    head = "interrupted after" if interrupted else "done:"
+    console.print(f"{head} {summary.executed} attempt(s): {_counts(summary)}")
+    stats = summary.stats
+    if not stats.calls:
+        return
+    table = Table(header_style="bold", title="calls per service")
+    for col in ("service", "calls", "errors"):
+        table.add_column(col, justify="left" if col == "service" else "right")
+    for service, calls in sorted(stats.calls.items()):
+        table.add_row(service, str(calls), str(stats.errors.get(service, 0)))
+    console.print(table)

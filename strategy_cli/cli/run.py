@@ -1,0 +1,145 @@
+"""`strategy run`: execute due events against the real services."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import UsageError
+from .common import DbOption
+
+
+def run(
+    env: Annotated[
+        str | None, typer.Option("--env", help="Environment: selects baseUrls and authorization.")
+    ] = None,
+    instance: Annotated[
+        str | None, typer.Option("--instance", help="Only this instance (sid or prefix).")
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-c", min=1, max=512, help="Events in flight.")
+    ] = 8,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Keep polling for newly due events (Ctrl-C stops).")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.05, help="Seconds between polls with --watch.")
+    ] = 1.0,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the requests; send and change nothing.")
+    ] = False,
+    callbacks: Annotated[
+        list[str] | None,
+        typer.Option("--callbacks", help="Python module with callbacks (repeatable)."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Per-request timeout, seconds.")
+    ] = 30.0,
+    db: DbOption = None,
+) -> int:
+    """Execute every due event (PENDING, date <= now, instance ACTIVE) until none is due.
+
+    Exit code 0 when every attempt ran (retries and pauses included), 1 when an event FAILED.
+
+    Example: strategy run --env sandbox --concurrency 16 --callbacks my_callbacks
+    """
+    from ..adapters.operations import instance_sid
+    from ..adapters.runner import RunOptions
+    from .common import open_store
+
+    with open_store(db) as store:
+        sid = instance_sid(store, instance) if instance else None
+        hooks = _callbacks(callbacks, env)
+        options = RunOptions(
+            env=env,
+            instance=sid,
+            concurrency=concurrency,
+            watch=watch,
+            interval=interval,
+            timeout=timeout,
+        )
+        _check_env(store, env)
+        if dry_run:
+            return _dry_run(store, hooks, options)
+        return _run(store, hooks, options)
+
+
+def _callbacks(modules: list[str] | None, env: str | None) -> Any:
+    from pathlib import Path
+
+    from ..adapters.callbacks import load_callbacks
+    from ..adapters.config import config_for
+
+    configured = list(config_for(Path.cwd()).callbacks)
+    return load_callbacks([*configured, *(modules or [])], env)
+
+
+def _check_env(store: Any, env: str | None) -> None:
+    """--env is required when a service of a stored strategy has more than one environment."""
+    from ..adapters.strategies import settings_of
+
+    for record in store.list_strategies():
+        for service in settings_of(record).services:
+            envs = sorted({b.environment for b in service.baseUrls})
+            if env is None and len(envs) > 1:
+                raise UsageError(
+                    f"strategy '{record['name']}': service '{service.key}' has environments "
+                    f"{', '.join(envs)}; choose one with --env",
+                )
+
+
+def _dry_run(store: Any, hooks: Any, options: Any) -> int:
+    from ..adapters.runner import dry_run
+    from .console import out
+
+    plans = dry_run(store, hooks, options)
+    console = out()
+    if not plans:
+        console.print("nothing is due")
+    for plan in plans:
+        console.print(f"[bold]{plan['task']}[/] event {plan['event'][:8]} (due {plan['date']})")
+        for r in plan["requests"]:
+            console.print(f"  {r['method']} {r['url']}", markup=False, soft_wrap=True)
+            if r["body"] is not None:
+                import json
+
+                console.print(
+                    f"    {json.dumps(r['body'], ensure_ascii=False)}", markup=False, soft_wrap=True
+                )
+    console.print(f"dry run: {len(plans)} due event(s); nothing was sent or changed")
+    return 0
+
+
+def _run(store: Any, hooks: Any, options: Any) -> int:
+    import asyncio
+    import signal
+
+    from ..adapters.runner import Runner
+    from .console import err, out
+    from .render_run import live_progress, print_summary
+
+    runner = Runner(store, hooks, options)
+
+    async def main() -> Any:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, _stop, runner)
+        with live_progress(err()) as update:
+            return await runner.run(update)
+
+    summary = asyncio.run(main())
+    print_summary(out(), summary, interrupted=runner.stopping)
+    return 1 if summary.outcomes.get("failed") else 0
+
+
+def _stop(runner: Any) -> None:
+    from .console import err
+
+    if not runner.stopping:
+        err().print("stopping: finishing the steps in flight (Ctrl-C again does not force)")
+    runner.stopping = True
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)

@@ -1,0 +1,119 @@
+"""`strategy apply`, `strategy list`, `strategy show`: strategies in the local store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import StrategyError
+from .common import DbOption, FormatOption, ReadFormat
+
+
+def apply(
+    files: Annotated[list[Path], typer.Argument(help="Strategy files to store.")],
+    db: DbOption = None,
+    format: FormatOption = ReadFormat.text,
+) -> int:
+    """Validate and store strategies; changed settings make a new version, the same file is a no-op.
+
+    Example: strategy apply sample-strategies/loan-collection.yaml
+    """
+    from ..adapters.operations import public_strategy
+    from ..adapters.strategies import apply_strategy, load_strategy_file
+    from .common import open_store
+    from .console import out, write_json
+
+    loaded = [load_strategy_file(f) for f in files]  # any invalid file stops before writing
+    results = []
+    with open_store(db) as store, store.transaction():
+        for item in loaded:
+            record, outcome = apply_strategy(store, item)
+            results.append((record, outcome))
+    if format is ReadFormat.json:
+        write_json([{"outcome": o, "strategy": public_strategy(r)} for r, o in results])
+        return 0
+    words = {"created": "created", "new-version": "new version", "unchanged": "unchanged (no-op)"}
+    for record, outcome in results:
+        out().print(
+            f"{record['name']}: {words[outcome]}, version {record['version']} (sid {record['sid']})",
+            soft_wrap=True,
+        )
+    return 0
+
+
+def list_strategies(db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
+    """List stored strategies (latest version of each name).
+
+    Example: strategy list --format json
+    """
+    from rich.box import SIMPLE_HEAD
+    from rich.table import Table
+
+    from ..adapters.operations import public_strategy
+    from .common import open_store
+    from .console import out, write_json
+
+    with open_store(db) as store:
+        rows = store.list_strategies()
+    if format is ReadFormat.json:
+        write_json([{**public_strategy(r), "versions": r.get("versions", 1)} for r in rows])
+        return 0
+    table = Table(header_style="bold", box=SIMPLE_HEAD, pad_edge=False)
+    for col in ("name", "version", "versions", "sid", "updated"):
+        table.add_column(col, no_wrap=True)
+    for r in rows:
+        table.add_row(
+            r["name"],
+            str(r["version"]),
+            str(r.get("versions", 1)),
+            r["sid"][:8],
+            r.get("updatedAt", "")[:16],
+        )
+    out().print(table if rows else "no strategies stored; add one with `strategy apply FILE`")
+    return 0
+
+
+def show(
+    name: Annotated[str, typer.Argument(help="Strategy name or sid.")],
+    version: Annotated[
+        int | None, typer.Option("--version", "-v", help="Version (default latest).")
+    ] = None,
+    db: DbOption = None,
+    format: FormatOption = ReadFormat.text,
+) -> int:
+    """Show a stored strategy.
+
+    Example: strategy show loan-collection --version 2 --format json
+    """
+    import yaml
+
+    from ..adapters.operations import public_strategy
+    from .common import open_store
+    from .console import out, write_json
+
+    with open_store(db) as store:
+        record = store.get_strategy(name, version)
+        known = [r["name"] for r in store.list_strategies()] if record is None else []
+    if record is None:
+        import difflib
+
+        close = difflib.get_close_matches(name, known, n=1)
+        which = f" version {version}" if version else ""
+        raise StrategyError(
+            f"no strategy '{name}'{which} in the store",
+            hint=f"did you mean '{close[0]}'?" if close else "see `strategy list`",
+        )
+    shown = public_strategy(record)
+    if format is ReadFormat.json:
+        write_json(shown)
+    else:
+        out().print(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True), markup=False)
+    return 0
+
+
+def register(app: typer.Typer) -> None:
+    app.command("apply")(apply)
+    app.command("list")(list_strategies)
+    app.command("show")(show)
