@@ -42,9 +42,9 @@ def root(
 
 
 def _register() -> None:
-    from . import authoring, event, instance, run, serve, simulate, strategies, validate
+    from . import authoring, doctor, event, instance, run, serve, simulate, strategies, validate
 
-    for module in (validate, simulate, strategies, instance, event, run, serve, authoring):
+    for module in (validate, simulate, strategies, instance, event, run, serve, authoring, doctor):
         module.register(app)
 
 
@@ -58,18 +58,26 @@ def main() -> None:
         _fail("interrupted", None, ExitCode.INTERRUPTED)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(ExitCode.USAGE)
-        if isinstance(exc, click.exceptions.Abort):
-            _fail("aborted", None, ExitCode.INTERRUPTED)
+    except typer.Abort:
+        _fail("aborted", None, ExitCode.INTERRUPTED)
+    except typer.TyperException as exc:
+        _usage_error(exc)
+    except Exception as exc:  # the one boundary that turns crashes into a message
         if _state["debug"]:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug and report it", 3)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _usage_error(exc: Exception) -> None:
+    """Bad flags or arguments: typer's own message (with usage), exit 2."""
+    code = int(getattr(exc, "exit_code", ExitCode.USAGE))
+    show = getattr(exc, "show", None)
+    if callable(show):
+        show()
+    else:
+        _fail(str(exc), None, code)
+    sys.exit(code if code else ExitCode.OK)
 
 
 def _fail(message: str, hint: str | None, code: int) -> None:

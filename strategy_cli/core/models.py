@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .statuses import TERMINAL_EVENT_STATUSES  # noqa: F401 - re-exported
+
 Unit = Literal["years", "months", "days", "hours", "minutes"]
 HttpMethod = Literal["get", "delete", "post", "put", "patch"]
 RuleIf = Literal["onError", "onBeforeRetry", "onBeforePause", "callback"]
@@ -27,7 +29,6 @@ InstanceCancelReason = Literal[
     "HTTP_REQUEST", "CONTROLLER_HELPER", "MAX_ATTEMPTS", "CREATE_CYCLE_ERROR"
 ]
 
-TERMINAL_EVENT_STATUSES: frozenset[str] = frozenset({"PROCESSED", "FAILED", "CANCELED"})
 
 NonNegInt = Annotated[int, Field(ge=0, strict=True)]
 Bag = dict[str, Any]

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from .models import TERMINAL_EVENT_STATUSES
+from .statuses import TERMINAL_EVENT_STATUSES
 from .timecalc import to_rfc3339
 
 EventKind = Literal["main", "leading-up", "on-create", "on-cancel"]

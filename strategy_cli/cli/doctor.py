@@ -1,0 +1,129 @@
+"""`strategy doctor`: what is installed, where the store is, and whether it opens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from .common import DbOption, FormatOption, ReadFormat
+
+
+def doctor(db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
+    """Print versions, the store path and schema version, config files found; check the store opens.
+
+    Example: strategy doctor --format json
+    """
+    report = _report(db)
+    if format is ReadFormat.json:
+        from .console import write_json
+
+        write_json(report)
+    else:
+        _print(report)
+    return 0 if report["store"]["ok"] else 1
+
+
+def _report(db: str | None) -> dict[str, Any]:
+    import platform
+    import sys
+    from importlib import metadata
+    from pathlib import Path
+
+    from .. import __version__
+    from ..adapters.config import config_for
+    from ..adapters.platform import config_path
+
+    versions = {"strategy": __version__, "python": platform.python_version()}
+    for dist in (
+        "typer",
+        "rich",
+        "pydantic",
+        "httpx",
+        "pyyaml",
+        "sqlite-utils",
+        "jtd",
+        "icalendar",
+    ):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    import sqlite3
+
+    versions["sqlite"] = sqlite3.sqlite_version
+    project = config_for(Path.cwd())
+    return {
+        "versions": versions,
+        "executable": sys.executable,
+        "store": _store(db),
+        "config": {
+            "project": str(project.path) if project.path else None,
+            "profiles": str(config_path()) if config_path().is_file() else None,
+        },
+    }
+
+
+def _store(db: str | None) -> dict[str, Any]:
+    import os
+    from pathlib import Path
+
+    from ..adapters.store import default_store_path
+    from ..errors import StrategyError
+    from .common import open_store
+
+    path = db or os.environ.get("STRATEGY_DB") or str(default_store_path())
+    if path != ":memory:" and not Path(path).exists():
+        return {
+            "path": path,
+            "schemaVersion": None,
+            "ok": True,
+            "instances": 0,
+            "error": None,
+            "note": "not created yet: the first command that writes creates it",
+        }
+    try:
+        with open_store(db) as store:
+            instances = store.conn.execute("SELECT count(*) FROM instances").fetchone()[0]
+            return {
+                "path": str(store.path),
+                "schemaVersion": store.schema_version,
+                "ok": True,
+                "instances": instances,
+                "error": None,
+            }
+    except StrategyError as exc:
+        from ..adapters.store import default_store_path
+
+        return {
+            "path": db or str(default_store_path()),
+            "schemaVersion": None,
+            "ok": False,
+            "instances": None,
+            "error": exc.message,
+        }
+
+
+def _print(report: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from .console import out
+
+    console = out()
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    for name, version in report["versions"].items():
+        table.add_row(name, version or "[red]not installed[/]")
+    console.print(table)
+    store = report["store"]
+    mark = "[green]ok[/]" if store["ok"] else f"[red]cannot open[/]: {store['error']}"
+    if store.get("note"):
+        mark = store["note"]
+    console.print(
+        f"store: {store['path']} (schema {store['schemaVersion']}) {mark}", soft_wrap=True
+    )
+    for key, label in (("project", "project config"), ("profiles", "profiles")):
+        console.print(f"{label}: {report['config'][key] or 'none found'}", soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("doctor")(doctor)
