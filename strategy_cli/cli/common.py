@@ -56,3 +56,40 @@ def json_argument(raw: str | None, option: str) -> Any:
             f"{where}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
             hint=f'pass {option} \'{{"key": "value"}}\' or {option} @file.json',
         ) from None
+
+
+def zone_of(settings: Any) -> Any:
+    from ..core.timecalc import get_zone
+
+    return get_zone(settings.config.timezone if settings.config else None)
+
+
+def instant_option(raw: str | None, zone: Any, option: str) -> Any:
+    """An ISO-8601 option value as an aware instant (naive means wall time in `zone`)."""
+    from ..core.timecalc import TimeError, parse_instant
+
+    if raw is None:
+        return None
+    try:
+        return parse_instant(raw, zone)
+    except TimeError as exc:
+        raise UsageError(
+            f"{option}: {exc}", hint="use ISO-8601, e.g. 2026-01-31T09:00:00+01:00"
+        ) from None
+
+
+def checked_attributes(settings: Any, attrs: Any) -> dict[str, Any]:
+    """Attributes that pass instanceValidation; otherwise every failing path on stderr, exit 1."""
+    from ..core.attributes import attribute_problems
+    from ..errors import StrategyError
+    from .console import err
+
+    attrs = {} if attrs is None else attrs
+    problems = attribute_problems(settings, attrs)
+    if problems:
+        for problem in problems:
+            err().print(f"  {problem}", markup=False, soft_wrap=True)
+        raise StrategyError(
+            f"attributes do not match instanceValidation ({len(problems)} problem(s)); nothing was stored"
+        )
+    return attrs  # type: ignore[no-any-return]

@@ -9,8 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import StrategyError, UsageError
-from .common import DbOption, FormatOption, ReadFormat, json_argument
+from ..errors import StrategyError
+from .common import (
+    DbOption,
+    FormatOption,
+    ReadFormat,
+    checked_attributes,
+    instant_option,
+    json_argument,
+    zone_of,
+)
 
 app = typer.Typer(help="Create, inspect and steer instances.", no_args_is_help=True)
 SidArg = Annotated[str, typer.Argument(help="Instance sid (or a unique prefix of 8+ characters).")]
@@ -64,14 +72,14 @@ def create(
     attrs = json_argument(attributes, "--attributes")
     with open_store(db) as store, store.transaction():
         record, settings = _strategy(store, strategy)
-        attrs = _checked_attributes(settings, {} if attrs is None else attrs)
-        zone = _zone(settings)
+        attrs = checked_attributes(settings, attrs)
+        zone = zone_of(settings)
         engine = Engine(record, settings, DefaultCallbacks())
         now = _now()
         box = engine.create(
             attrs,
-            _instant(start, zone, "--start") or now,
-            end=_instant(end, zone, "--end"),
+            instant_option(start, zone, "--start") or now,
+            end=instant_option(end, zone, "--end"),
             description=description,
             now=now,
         )
@@ -103,40 +111,6 @@ def _strategy(store: Any, ref: str) -> tuple[dict[str, Any], Any]:
             else "store it first with `strategy apply FILE`",
         )
     return record, settings_of(record)
-
-
-def _checked_attributes(settings: Any, attrs: Any) -> dict[str, Any]:
-    from ..core.attributes import attribute_problems
-
-    problems = attribute_problems(settings, attrs)
-    if problems:
-        from .console import err
-
-        for p in problems:
-            err().print(f"  {p}", markup=False, soft_wrap=True)
-        raise StrategyError(
-            f"attributes do not match instanceValidation ({len(problems)} problem(s)); nothing was stored"
-        )
-    return attrs  # type: ignore[no-any-return]
-
-
-def _zone(settings: Any) -> Any:
-    from ..core.timecalc import get_zone
-
-    return get_zone(settings.config.timezone if settings.config else None)
-
-
-def _instant(raw: str | None, zone: Any, option: str) -> datetime | None:
-    from ..core.timecalc import TimeError, parse_instant
-
-    if raw is None:
-        return None
-    try:
-        return parse_instant(raw, zone)
-    except TimeError as exc:
-        raise UsageError(
-            f"{option}: {exc}", hint="use ISO-8601, e.g. 2026-01-31T09:00:00+01:00"
-        ) from None
 
 
 @app.command("list")

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import StrategyError, UsageError
-from .common import DbOption, json_argument
+from .common import DbOption, checked_attributes, instant_option, json_argument, zone_of
 
 
 class SimFormat(StrEnum):
@@ -62,56 +62,35 @@ def simulate(
     """
     from ..adapters.scenario_file import load_scenario
     from ..adapters.strategies import apply_strategy, load_strategy_file
-    from ..core.timecalc import get_zone
     from .common import open_store
 
     if forecast and instances_file is None:
         raise UsageError("--forecast needs --instances-file")
     loaded = load_strategy_file(file)
-    zone = get_zone(loaded.settings.config.timezone if loaded.settings.config else None)
+    zone = zone_of(loaded.settings)
     plan = load_scenario(scenario) if scenario else None
-    with open_store(db) as store:
-        with store.transaction():
+    if instances_file is not None:
+        with open_store(db) as store, store.transaction():
             record, _ = apply_strategy(store, loaded)
-        if instances_file is not None:
             return _portfolio(
                 store, record, loaded.settings, instances_file, cycles, plan, forecast, format
             )
-        attrs = _attributes(loaded.settings, json_argument(attributes, "--attributes"))
-        box = _run_one(record, loaded.settings, attrs, _start(start, zone), cycles, plan)
-        with store.transaction():
-            store.put_instance(box.instance, box.state, simulated=True)
-            store.put_events(box.events.values(), simulated=True)
+    # Everything the user typed is checked before the store is touched: a mistake stores nothing.
+    attrs = checked_attributes(loaded.settings, json_argument(attributes, "--attributes"))
+    begin = instant_option(start, zone, "--start") or _now_minute()
+    with open_store(db) as store, store.transaction():
+        record, _ = apply_strategy(store, loaded)
+        box = _run_one(record, loaded.settings, attrs, begin, cycles, plan)
+        store.put_instance(box.instance, box.state, simulated=True)
+        store.put_events(box.events.values(), simulated=True)
     _render(box, format, zone, record["name"])
     return 0
 
 
-def _attributes(settings: Any, attrs: Any) -> dict[str, Any]:
-    from ..core.attributes import attribute_problems
-
-    attrs = {} if attrs is None else attrs
-    problems = attribute_problems(settings, attrs)
-    if problems:
-        listed = "; ".join(problems[:5]) + (
-            f"; ... {len(problems) - 5} more" if len(problems) > 5 else ""
-        )
-        raise StrategyError(f"attributes do not match instanceValidation: {listed}")
-    return attrs  # type: ignore[no-any-return]
-
-
-def _start(raw: str | None, zone: Any) -> Any:
+def _now_minute() -> Any:
     from datetime import UTC, datetime
 
-    from ..core.timecalc import TimeError, parse_instant
-
-    if raw is None:
-        return datetime.now(UTC).replace(second=0, microsecond=0)
-    try:
-        return parse_instant(raw, zone)
-    except TimeError as exc:
-        raise UsageError(
-            f"--start: {exc}", hint="use ISO-8601, e.g. 2026-01-31T09:00:00+01:00"
-        ) from None
+    return datetime.now(UTC).replace(second=0, microsecond=0)
 
 
 def _run_one(record: Any, settings: Any, attrs: Any, start: Any, cycles: int, plan: Any) -> Any:
