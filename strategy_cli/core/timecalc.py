@@ -202,8 +202,9 @@ def parse_base_attribute(value: Any, zone: ZoneInfo, name: str) -> WallTime:
 
 
 def delay_minutes(delay: Any) -> int:
-    """Rough length of a delay in minutes (a year is 365 days, a month 30), for comparisons."""
-    return _MINUTES_PER_UNIT[delay.unit] * delay.amount
+    """Rough length of a delay (model or raw mapping) in minutes: a year is 365 days, a month 30;
+    enough to compare lengths, never to compute dates."""
+    return _MINUTES_PER_UNIT[_field(delay, "unit")] * int(_field(delay, "amount"))
 
 
 def _step_years(base: WallTime, n: int, zone: ZoneInfo) -> WallTime:

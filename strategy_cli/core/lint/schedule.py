@@ -7,7 +7,10 @@ from typing import Any
 
 from ..document import Document
 from ..findings import DocPath, Finding
+from ..timecalc import delay_minutes
 from .walk import delays, items, retry_configs
+
+UNITS = frozenset({"years", "months", "days", "hours", "minutes"})
 
 CALENDARS: DocPath = ("settings", "schedule", "calendars")
 
@@ -63,7 +66,7 @@ def _leading_up_lengths(doc: Document) -> Iterator[Finding]:
             continue
         for lpath, lead in items(doc.data, (*path, "leadingUpTasks")):
             before = lead.get("scheduleBefore")
-            if _measurable(before) and _minutes(before) > _minutes(after):
+            if _measurable(before) and delay_minutes(before) > delay_minutes(after):
                 yield doc.finding(
                     "leading-up-before-previous-cycle",
                     (*lpath, "scheduleBefore"),
@@ -81,16 +84,8 @@ def _measurable(delay: Any) -> bool:
         and "resetTo" not in delay
         and isinstance(delay.get("amount"), int)
         and isinstance(delay.get("unit"), str)
-        and delay.get("unit") in _UNIT_MINUTES
+        and delay.get("unit") in UNITS
     )
-
-
-_UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 1440, "months": 43200, "years": 525600}
-
-
-def _minutes(delay: dict[str, Any]) -> int:
-    # Rough lengths (a month as 30 days) are enough to compare a warning threshold.
-    return int(delay["amount"]) * _UNIT_MINUTES[delay["unit"]]
 
 
 def _retry_lengths(doc: Document) -> Iterator[Finding]:
