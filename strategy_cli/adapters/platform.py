@@ -9,6 +9,7 @@ import os
 import time
 import tomllib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -16,7 +17,7 @@ from urllib.parse import quote
 from ..errors import StrategyError, UsageError
 
 RETRIES = 3  # for 429 and 5xx
-MAX_WAIT = 10.0  # seconds: a Retry-After longer than this is not waited for
+MAX_WAIT = 10.0  # seconds: a Retry-After longer than this is not waited for: we give up at once
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,10 @@ def config_path() -> Path:
 
 
 def resolve_remote(api_url: str | None, secret: str | None, profile: str | None) -> Remote | None:
-    """Flags, then environment, then a profile; None means: use the local store."""
+    """A profile, or flags then environment; None means: use the local store."""
     if profile:
+        if api_url or secret:
+            raise UsageError("--profile cannot be combined with --api-url or --secret")
         return _profile(profile)
     url = api_url or os.environ.get("STRATEGY_API_URL")
     if not url:
@@ -74,15 +77,43 @@ def get_tasks(remote: Remote, instance_sid: str, timeout: float = 30.0) -> list[
     url = (
         f"{remote.api_url.rstrip('/')}/execution-instance/{quote(instance_sid, safe='')}/get-tasks"
     )
+    _check_url(remote, url)
+    _check_header_safe(remote)
     headers = {"Strategy-Secret": remote.secret, "Accept": "application/json"}
     with httpx.Client(timeout=timeout) as client:
         response = _with_retries(client, url, headers)
     return _checked(response, instance_sid, url)
 
 
+def _check_url(remote: Remote, url: str) -> None:
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise UsageError(
+            f"{remote.source}: not a valid API URL: {remote.api_url} ({exc})"
+        ) from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise UsageError(
+            f"{remote.source}: not an http(s) URL: {remote.api_url}",
+            hint="e.g. https://platform.example.com/api",
+        )
+
+
+def _check_header_safe(remote: Remote) -> None:
+    """httpx would fail on such a secret with a message quoting it (or a bare UnicodeEncodeError)."""
+    if not (remote.secret.isascii() and remote.secret.isprintable()):
+        raise UsageError(
+            f"the secret ({remote.source}) has characters an HTTP header cannot carry",
+            hint="a Strategy-Secret is printable ASCII, without line breaks",
+        )
+
+
 def _with_retries(client: Any, url: str, headers: dict[str, str]) -> Any:
     import httpx
 
+    secret = headers["Strategy-Secret"]
     for attempt in range(RETRIES + 1):
         try:
             response = client.get(url, headers=headers)
@@ -94,32 +125,54 @@ def _with_retries(client: Any, url: str, headers: dict[str, str]) -> Any:
             ) from None
         except httpx.ConnectError as exc:
             raise StrategyError(
-                f"cannot connect to {url}: {_reason(exc)}", hint="check --api-url"
+                f"cannot connect to {url}: {_reason(exc, secret)}", hint="check --api-url"
             ) from None
         except httpx.HTTPError as exc:
-            raise StrategyError(f"request to {url} failed: {_reason(exc)}") from None
-        if response.status_code != 429 and response.status_code < 500:
+            raise StrategyError(f"request to {url} failed: {_reason(exc, secret)}") from None
+        status = response.status_code
+        if status != 429 and status < 500:
             return response
         if attempt == RETRIES:
             break
-        time.sleep(_backoff(response, attempt))
+        wait = _retry_after(response)
+        if wait is not None and wait > MAX_WAIT:
+            raise StrategyError(
+                f"{url} answered HTTP {status} and asks to retry after {wait:.0f} s",
+                hint="try again later",
+            )
+        time.sleep(0.5 * 2**attempt if wait is None else wait)
     raise StrategyError(
         f"{url} answered HTTP {response.status_code} after {RETRIES + 1} attempts",
         hint="try again later",
     )
 
 
-def _backoff(response: Any, attempt: int) -> float:
-    raw = response.headers.get("Retry-After", "")
+def _retry_after(response: Any) -> float | None:
+    """Retry-After in seconds (delta-seconds or an HTTP date), None when absent or unreadable."""
+    from email.utils import parsedate_to_datetime
+
+    raw = (response.headers.get("Retry-After") or "").strip()
+    if not raw:
+        return None
     try:
         wait = float(raw)
     except ValueError:
-        wait = 0.5 * 2**attempt
-    return max(0.0, min(wait, MAX_WAIT))
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        wait = (when - datetime.now(UTC)).total_seconds()
+    if wait != wait:  # NaN
+        return None
+    return max(0.0, wait)
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: Exception, secret: str) -> str:
     text = str(exc) or type(exc).__name__
+    if len(secret) >= 8:  # shorter ones would mangle ordinary words; httpx never quotes them
+        text = text.replace(secret, "***")
     if "CERTIFICATE" in text.upper() or "SSL" in text.upper():
         return f"TLS error: {text}"
     return text

@@ -45,18 +45,48 @@ def make_app(store: Store) -> Any:
         sid = request.path_params["instanceSid"]
         found = store.get_instance(sid)
         if found is None:
-            return _answer(request, 404, {"message": "instance not found"})
+            return JSONResponse({"message": "instance not found"}, status_code=404)
         strategy = store.get_strategy(found[0]["strategyId"]) or {}
         if not secret_matches(strategy.get("secret"), request.headers.get("Strategy-Secret")):
-            return _answer(request, 401, {"message": "invalid Strategy-Secret"})
-        return _answer(request, 200, tasks_document(store, sid))
+            return JSONResponse({"message": "invalid Strategy-Secret"}, status_code=401)
+        return JSONResponse(tasks_document(store, sid))
 
-    def _answer(request: Request, status: int, body: Any) -> JSONResponse:
-        client = request.client.host if request.client else "-"
-        log.info("%s %s %s -> %d", client, request.method, request.url.path, status)
-        return JSONResponse(body, status_code=status)
+    app = Starlette(routes=[Route("/execution-instance/{instanceSid}/get-tasks", get_tasks)])
+    return _AccessLog(app)
 
-    return Starlette(routes=[Route("/execution-instance/{instanceSid}/get-tasks", get_tasks)])
+
+class _AccessLog:
+    """One log line per request, whatever the route or outcome: client, method, path, status.
+
+    Never headers or the query string, so a Strategy-Secret cannot end up in the log.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500  # what the client gets if the app fails before answering
+
+        async def send_status(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            client = scope.get("client")
+            log.info(
+                "%s %s %s -> %d",
+                client[0] if client else "-",
+                scope["method"],
+                scope["path"],
+                status,
+            )
 
 
 def serve(store: Store, host: str, port: int) -> None:

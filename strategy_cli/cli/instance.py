@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import StrategyError
+from ..errors import StrategyError, UsageError
 from .common import (
     DbOption,
     FormatOption,
@@ -76,13 +76,15 @@ def create(
         zone = zone_of(settings)
         engine = Engine(record, settings, DefaultCallbacks())
         now = _now()
-        box = engine.create(
-            attrs,
-            instant_option(start, zone, "--start") or now,
-            end=instant_option(end, zone, "--end"),
-            description=description,
-            now=now,
-        )
+        begin = instant_option(start, zone, "--start") or now
+        finish = instant_option(end, zone, "--end")
+        if finish is not None and finish <= begin:
+            from ..errors import UsageError
+
+            raise UsageError(
+                f"--end ({finish.isoformat()}) must be after the start ({begin.isoformat()})"
+            )
+        box = engine.create(attrs, begin, end=finish, description=description, now=now)
         save(store, Loaded(box, record, engine, simulated=False))
     if format is ReadFormat.json:
         write_json(with_strategy(box.instance, record))
@@ -265,6 +267,8 @@ def tasks(
     from .console import write_json
 
     remote = resolve_remote(api_url, secret, profile)
+    if remote is not None and db is not None:
+        raise UsageError("--db reads the local store; it cannot be combined with remote mode")
     if remote is not None:
         from ..adapters.operations import redact_tasks
         from ..adapters.platform import get_tasks
