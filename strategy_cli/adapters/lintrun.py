@@ -24,6 +24,7 @@ class FileReport:
     file: str
     findings: list[Finding] = field(default_factory=list)
     document: Document | None = None
+    error: str | None = None  # the file could not be read at all (a usage problem: exit 2)
 
 
 def lint_file(name: str, stdin_name: str | None = None) -> FileReport:
@@ -32,7 +33,10 @@ def lint_file(name: str, stdin_name: str | None = None) -> FileReport:
         doc = load_bytes(sys.stdin.buffer.read(), display, is_json=display.endswith(".json"))
         policy = config_for(Path(stdin_name or ".")).policy()
     else:
-        doc = load_path(Path(name), name)
+        try:
+            doc = load_path(Path(name), name)
+        except OSError as exc:
+            return FileReport(name, error=f"{name}: cannot read: {exc.strerror or exc}")
         policy = config_for(Path(name)).policy()
     return FileReport(name if name != STDIN else doc.file, lint_document(doc, policy), doc)
 

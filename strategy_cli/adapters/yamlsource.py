@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent, NodeEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
@@ -26,6 +26,8 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
 _BINARY = "tag:yaml.org,2002:binary"
 _NULL = "tag:yaml.org,2002:null"
+_COLLECTION_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("map", "seq", "omap", "pairs", "set")}
+_NO_TAGS = "strategy files use plain YAML without custom tags"
 
 
 def load_path(path: Path, display: str | None = None) -> Document:
@@ -103,6 +105,9 @@ class _Converter:
             return self.done[key]
         if isinstance(node, ScalarNode):
             return self._scalar(node)
+        if node.tag not in _COLLECTION_TAGS:
+            line, col = _pos(node)
+            _add(self.doc, "yaml-syntax", line, col, f"unknown tag {node.tag}", _NO_TAGS)
         self.open.add(key)
         try:
             value = (
@@ -202,14 +207,15 @@ class _Converter:
                 line,
                 col,
                 f"unknown tag {node.tag}",
-                "strategy files use plain YAML without custom tags",
+                _NO_TAGS,
             )
             return node.value
         try:
             return make(_constructor, node)
-        except (ConstructorError, ValueError) as exc:
+        except Exception:  # a tagged scalar the constructor rejects (`!!int x`, `!!int`)
             line, col = _pos(node)
-            _add(self.doc, "yaml-syntax", line, col, f"bad scalar: {exc}")
+            kind = node.tag.rsplit(":", 1)[-1]
+            _add(self.doc, "yaml-syntax", line, col, f"{node.value!r} is not a valid !!{kind}")
             return node.value
 
 
@@ -253,8 +259,9 @@ def _add_syntax_finding(doc: Document, exc: yaml.MarkedYAMLError) -> None:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = exc.problem or "syntax error"
-    at_mark = (doc.line_text(line) or "")[col - 1 : col]
-    if "'\\t'" in problem or "tab" in problem or at_mark == "\t":  # libyaml omits the '\t'
+    # libyaml says "found character that cannot start any token", without the '\t'
+    tab_at_mark = (doc.line_text(line) or "")[col - 1 : col] == "\t" and "token" in problem
+    if "'\\t'" in problem or "tab" in problem or tab_at_mark:
         _add(
             doc,
             "yaml-tab",
@@ -279,17 +286,20 @@ def _add_syntax_finding(doc: Document, exc: yaml.MarkedYAMLError) -> None:
 
 
 def _encoding_failure(raw: bytes, file: str, exc: UnicodeDecodeError) -> Document:
-    head = raw[: exc.start]
+    # utf-8-sig counts from after a byte order mark
+    start = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
+    head = raw[:start]
     line = head.count(b"\n") + 1
-    col = exc.start - (head.rfind(b"\n") + 1) + 1
-    text = raw.decode("utf-8", errors="replace")
+    # characters, not bytes, before the bad byte (they are valid UTF-8: it is the first error)
+    col = len(head[head.rfind(b"\n") + 1 :].decode("utf-8-sig", errors="replace")) + 1
+    text = raw.decode("utf-8-sig", errors="replace")
     doc = Document(file=file, data=None, lines=text.splitlines())
     _add(
         doc,
         "file-encoding",
         line,
         col,
-        f"byte 0x{raw[exc.start]:02x} is not valid UTF-8",
+        f"byte 0x{raw[start]:02x} is not valid UTF-8",
         "save the file as UTF-8",
     )
     return doc

@@ -22,7 +22,9 @@ def _make(stream: object) -> Console:
         highlight=False,
         soft_wrap=False,
         width=width,
+        # NO_COLOR means no styling at all: rich's no_color alone still emits bold and dim.
         no_color="NO_COLOR" in os.environ or None,
+        color_system=None if os.environ.get("NO_COLOR") is not None else "auto",
     )
 
 

@@ -86,13 +86,20 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": f.file.replace("\\", "/")},
+                    "artifactLocation": {"uri": _uri(f.file)},
                     "region": {"startLine": f.line, "startColumn": f.column},
                 },
                 "logicalLocations": [{"fullyQualifiedName": f.path}] if f.path else [],
             }
         ],
     }
+
+
+def _uri(file: str) -> str:
+    """A relative URI reference (RFC 3986) for a file path: spaces and the like %-encoded."""
+    from urllib.parse import quote
+
+    return quote(file.replace("\\", "/"), safe="/")
 
 
 def print_text(files: int, findings: list[Finding]) -> None:
@@ -115,8 +122,11 @@ def print_text(files: int, findings: list[Finding]) -> None:
             soft_wrap=True,
         )
         if f.source is not None:
-            console.print(f"  {escape(f.source.rstrip())}", overflow="ignore", crop=False)
-            console.print(" " * (f.column + 1) + f"[{colour}]^[/]")
+            # Tabs are expanded here, so that the caret stays under the column it points at.
+            shown = f.source.rstrip().expandtabs(4)
+            caret = len(f.source[: f.column - 1].expandtabs(4))
+            console.print(f"  {escape(shown)}", overflow="ignore", crop=False)
+            console.print(" " * (caret + 2) + f"[{colour}]^[/]")
         if f.hint:
             console.print(f"  [dim]hint:[/] {escape(f.hint)}", soft_wrap=True)
     s = summary(files, findings)

@@ -43,7 +43,10 @@ def _offset(event: dict[str, Any], main: dict[str, Any] | None) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes % 1440 == 0 or abs(minutes) >= 2880:
         return f"{round(minutes / 1440):+d}d"
-    return f"{minutes // 60:+d}h" if minutes % 60 == 0 else f"{minutes:+d}m"
+    if minutes % 60 == 0:
+        return f"{minutes // 60:+d}h"
+    sign, minutes = ("-" if minutes < 0 else "+"), abs(minutes)
+    return f"{sign}{minutes // 60}h{minutes % 60:02d}m" if minutes > 60 else f"{sign}{minutes}m"
 
 
 def _notes_by_event(notes: list[dict[str, Any]]) -> dict[str | None, list[dict[str, Any]]]:
@@ -90,7 +93,8 @@ def print_timeline(
     loose = [n for n in notes if not n.get("eventSid")]
     for note in loose:
         console.print(
-            f"[yellow]note[/] [{escape(note['kind'])}] {escape(note['message'])}", soft_wrap=True
+            # the kind's brackets are escaped: unescaped, rich reads "[kind]" as a style tag
+            f"[yellow]note[/] {escape('[' + note['kind'] + ']')} {escape(note['message'])}"
         )
     _footer(console, instance, events)
 
@@ -142,11 +146,10 @@ def _footer(console: Any, instance: dict[str, Any], events: list[dict[str, Any]]
 
 
 def print_table(events: list[dict[str, Any]], zone: Any, title: str | None = None) -> None:
+    from rich import box
     from rich.table import Table
 
     from .console import out
-
-    from rich import box
 
     table = Table(title=title, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("date", "cycle", "task", "kind", "status", "try", "sid"):
@@ -167,7 +170,7 @@ def print_table(events: list[dict[str, Any]], zone: Any, title: str | None = Non
 
 
 def to_ics(instance: dict[str, Any], events: list[dict[str, Any]], title: str) -> bytes:
-    from datetime import timedelta
+    from datetime import UTC, timedelta
 
     from icalendar import Calendar, Event
 
@@ -176,7 +179,8 @@ def to_ics(instance: dict[str, Any], events: list[dict[str, Any]], title: str) -
     cal.add("version", "2.0")
     cal.add("x-wr-calname", f"{title} ({instance['sid'][:8]})")
     for event in events:
-        start = datetime.fromisoformat(event["date"])
+        # UTC ("...Z"): an offset-only TZID such as "UTC+01:00" names no zone and reads back naive.
+        start = datetime.fromisoformat(event["date"]).astimezone(UTC)
         item = Event()
         item.add("uid", f"{event['sid']}@strategy-cli")
         item.add(
@@ -184,7 +188,8 @@ def to_ics(instance: dict[str, Any], events: list[dict[str, Any]], title: str) -
         )
         item.add("dtstart", start)
         item.add("dtend", start + timedelta(minutes=15))
-        item.add("dtstamp", datetime.fromisoformat(event.get("updatedAt") or event["date"]))
+        stamp = datetime.fromisoformat(event.get("updatedAt") or event["date"])
+        item.add("dtstamp", stamp.astimezone(UTC))
         item.add("description", f"status {event['status']}, attempts {event.get('attempt') or 0}")
         item.add("categories", [kind_of(event)])
         cal.add_component(item)

@@ -68,7 +68,7 @@ def simulate(
         raise UsageError("--forecast needs --instances-file")
     loaded = load_strategy_file(file)
     zone = zone_of(loaded.settings)
-    plan = load_scenario(scenario) if scenario else None
+    plan = load_scenario(scenario, loaded.settings) if scenario else None
     if instances_file is not None:
         with open_store(db) as store, store.transaction():
             record, _ = apply_strategy(store, loaded)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ..core.findings import Finding
 from ..errors import ExitCode, UsageError
 
 
@@ -61,7 +62,9 @@ def validate(
         )
     if names.count("-") > 1:
         raise UsageError("standard input (-) can be read only once")
-    findings = [f for report in _reports(lint_files(names, stdin_filename)) for f in report]
+    reports = list(lint_files(names, stdin_filename))
+    findings = [f for report in reports for f in report.findings]
+    unreadable = [r.error for r in reports if r.error]
     if chosen is LintFormat.json:
         write_json(render.as_json(len(names), findings))
     elif chosen is LintFormat.sarif:
@@ -72,15 +75,21 @@ def validate(
             typer.echo(text)
     else:
         render.print_text(len(names), findings)
-    return _exit_code(findings, strict)
+    _report_unreadable(unreadable)
+    return ExitCode.USAGE if unreadable else _exit_code(findings, strict)
 
 
-def _reports(reports):  # type: ignore[no-untyped-def]
-    for report in reports:
-        yield report.findings
+def _report_unreadable(errors: list[str]) -> None:
+    """Files that could not be read at all: one line each on stderr; the others were linted."""
+    from rich.markup import escape
+
+    from .console import err
+
+    for message in errors:
+        err().print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
 
 
-def _exit_code(findings: list, strict: bool) -> int:  # type: ignore[type-arg]
+def _exit_code(findings: list[Finding], strict: bool) -> int:
     if any(f.severity == "error" for f in findings) or (strict and findings):
         return ExitCode.FAILED
     return ExitCode.OK

@@ -134,8 +134,14 @@ class Engine:
         now: datetime,
     ) -> None:
         ctx = self.context(box)
-        if item.createIf and not self.callbacks.call(item.createIf, "createIf", ctx):
-            return
+        if item.createIf:
+            try:
+                wanted = self.callbacks.call(item.createIf, "createIf", ctx)
+            except CallbackError as exc:  # e.g. while cancelling: the cancel must still happen
+                box.note("callback-error", f"{kind} task '{item.task}' not created: {exc}")
+                return
+            if not wanted:
+                return
         at = shifted(base, item.delayBy, self.zone, box.instance.get("attributes") or {})
         event = self._event(box, item.task, at, kind, cycle, now, manual=bool(item.manualTrigger))
         self._adjustment_notes(box, event, at)
@@ -160,6 +166,8 @@ class Engine:
             now=now,
             manual=manual or self.manual,
         )
+        if box.instance.get("status") == "PAUSED" and event["status"] == "PENDING":
+            event["status"] = "PAUSED"  # e.g. skip-cycle on a paused instance: resume re-queues it
         self._seq += 1
         event["_seq"] = self._seq
         box.add(event)
@@ -172,7 +180,7 @@ class Engine:
         ctx = {**self.context(box), "cycle": n}
         cal = calendar_for(self.settings, n, self.callbacks, ctx)
         if cal is None:
-            self._end_schedule(box, "no calendar applies to cycle %d" % n)
+            self._end_schedule(box, f"no calendar applies to cycle {n}")
             return False
         attrs = box.instance.get("attributes") or {}
         when = cycle_date(cal, base, self.zone, attrs, self.callbacks, ctx)
@@ -356,9 +364,9 @@ class Engine:
         )
         event["_history"].append(_history(event, "processed", now))
         box.touch(event, now)
-        if advance and event.get("main") and box.instance["status"] == "ACTIVE":
-            if event.get("createdCycle") == box.instance["cycle"]:
-                self.advance(box, now)
+        current = event.get("createdCycle") == box.instance["cycle"]
+        if advance and event.get("main") and box.instance["status"] == "ACTIVE" and current:
+            self.advance(box, now)
 
     def _failed_attempt(
         self, box: InstanceBox, event: Record, walker: Walker, result: AttemptResult, now: datetime
@@ -399,9 +407,12 @@ class Engine:
         after = policy.retryAfter
         if after is not None and after.retryEventCallback:
             ctx = {**self.context(box, event), "attempt": k}
-            value = self.callbacks.call(after.retryEventCallback, "retryEventCallback", ctx)
-            if value is not None:
-                return _as_delay(value)
+            try:
+                value = self.callbacks.call(after.retryEventCallback, "retryEventCallback", ctx)
+                if value is not None:
+                    return _as_delay(value)
+            except (CallbackError, ValueError) as exc:  # the declared delay still applies
+                box.note("callback-error", f"{event['task']}: {exc}", event["sid"])
         if policy.retryStrategy:
             return policy.retryStrategy[min(max(k - 1, 0), len(policy.retryStrategy) - 1)]
         return after if after is not None else ZERO

@@ -102,7 +102,7 @@ def _check_ref(s: dict, path: Path, defs: set[str], out: list) -> None:
 
 
 def _check_type(s: dict, path: Path, defs: set[str], out: list) -> None:
-    if s["type"] not in _TYPES:
+    if not isinstance(s["type"], str) or s["type"] not in _TYPES:
         out.append(((*path, "type"), f"type must be one of {', '.join(sorted(_TYPES))}"))
 
 
@@ -159,7 +159,7 @@ def _check_discriminator(s: dict, path: Path, defs: set[str], out: list) -> None
         if not ({"properties", "optionalProperties"} & sub.keys()):
             out.append((sub_path, "a discriminator mapping schema must be of properties form"))
         for kw in ("properties", "optionalProperties"):
-            if isinstance(sub.get(kw), dict) and tag in sub[kw]:
+            if isinstance(tag, str) and isinstance(sub.get(kw), dict) and tag in sub[kw]:
                 out.append(((*sub_path, kw, tag), f"'{tag}' is the discriminator, not a property"))
 
 

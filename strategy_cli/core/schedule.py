@@ -115,13 +115,14 @@ def _moment_from_value(value: Any, zone: ZoneInfo) -> Moment:
 def plan_cycle(
     n: int, cal: Calendar, when: Moment, zone: ZoneInfo, attrs: Mapping[str, Any], start: datetime
 ) -> Cycle:
-    """The main event and the leading-up events of cycle n, in declaration order."""
+    """The leading-up events of cycle n in declaration order, then its main event (so a
+    leading-up at the main's own instant, scheduleBefore 0, still comes before it)."""
     cycle = Cycle(n, cal, when)
-    if cal.task:
-        cycle.events.append(PlannedEvent(cal.task, when, "main"))
     for lead in cal.leadingUpTasks or []:
         if not lead.task:
             continue
         at = shifted(when.intended, lead.scheduleBefore, zone, attrs, sign=-1)
         cycle.events.append(PlannedEvent(lead.task, at, "leading-up", skipped=at.instant < start))
+    if cal.task:
+        cycle.events.append(PlannedEvent(cal.task, when, "main"))
     return cycle

@@ -73,15 +73,19 @@ class Simulation:
         self.queue: list[tuple[datetime, int, str, str]] = []
         self.seq = 0
         self.latest: dict[tuple[str, str], int] = {}
+        # The virtual clock: an event created already due (a late cycle) runs now, not in the past.
+        self.clock: datetime | None = None
 
     def run(self, attributes: dict[str, Any], start: datetime) -> InstanceBox:
         box = self.engine.create(attributes, start, now=start)
         box.instance["_simulated"] = True
+        self.clock = start
         self._enqueue(box)
         for _ in range(MAX_ACTIONS):
             if not self.queue:
                 break
             when, seq, action, sid = heapq.heappop(self.queue)
+            self.clock = when
             if self.latest.get((action, sid)) == seq:  # older entries were superseded
                 self._act(box, action, sid, when)
             self._enqueue(box)
@@ -90,12 +94,16 @@ class Simulation:
         return box
 
     def _push(self, when: datetime, action: str, sid: str) -> None:
+        if self.clock is not None and when < self.clock:
+            when = self.clock
         self.seq += 1
         self.latest[(action, sid)] = self.seq
         heapq.heappush(self.queue, (when, self.seq, action, sid))
 
     def _enqueue(self, box: InstanceBox) -> None:
         changed, box.changed = box.changed, []
+        # By date, so events that are late run in date order (a cycle's leading-ups first).
+        changed.sort(key=lambda e: datetime.fromisoformat(e["date"]))
         for event in changed:
             status = event["status"]
             if status == "PENDING":
@@ -126,7 +134,7 @@ class Simulation:
             return
         event = box.events[sid]
         if action == "run":
-            if datetime.fromisoformat(event["date"]) == when and engine.is_runnable(box, event):
+            if datetime.fromisoformat(event["date"]) <= when and engine.is_runnable(box, event):
                 engine.execute(box, event, self.executor, when)
         elif action == "trigger" and event["status"] == "ONHOLD" and not event.get("_awaiting"):
             engine.trigger(box, event, when)

@@ -68,7 +68,9 @@ def test_invalid_schema_is_an_invalid_jtd_schema_finding(name: str, schema: Any)
 def test_validation_suite(name: str, case: dict[str, Any]) -> None:
     schema, instance = case["schema"], case["instance"]
     assert jtd.check_schema(schema) == [], "the suite's schemas are all valid"
-    got = sorted((tuple(e.instancePath), tuple(e.schemaPath)) for e in jtd.validate(schema, instance))
+    got = sorted(
+        (tuple(e.instancePath), tuple(e.schemaPath)) for e in jtd.validate(schema, instance)
+    )
     expected = sorted((tuple(e["instancePath"]), tuple(e["schemaPath"])) for e in case["errors"])
     assert got == expected
 

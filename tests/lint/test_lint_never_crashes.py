@@ -25,7 +25,13 @@ from strategy_cli.core.lint import lint_document
 
 SAMPLE_TEXT = (SAMPLES / "loan-collection.yaml").read_text(encoding="utf-8")
 SAMPLE = yaml.safe_load(SAMPLE_TEXT)
-FAST = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def fuzz(examples: int) -> settings:
+    return settings(
+        max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+
 
 # Keys and values of the strategy format, so that generated trees reach the deeper rules.
 KEYS = [
@@ -77,51 +83,34 @@ fragments = st.sampled_from(
 yamlish = st.lists(fragments | st.text(max_size=3), max_size=60).map("".join)
 
 
-def lint_or_known_bug(doc: Any) -> list[Finding]:
-    """lint_document, except for the one known crash of core/jtd.py (see the xfail below)."""
-    try:
-        return lint_document(doc)
-    except TypeError as exc:
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_next is not None:
-            tb = tb.tb_next
-        if tb is not None and tb.tb_frame.f_code.co_filename.endswith("jtd.py"):
-            return [Finding("x", 1, 1, "error", "invalid-jtd-schema", "known jtd.py crash", "")]
-        raise
-
-
 def _lint_text(text: str, file: str = "fuzz.yaml") -> list[Finding]:
-    findings = lint_or_known_bug(load_text(text, file, is_json=file.endswith(".json")))
+    findings = lint_document(load_text(text, file, is_json=file.endswith(".json")))
     assert_well_formed(findings, len(text.splitlines()))
     return findings
 
 
-@FAST
-@settings(max_examples=400)
+@fuzz(400)
 @given(st.text())
 def test_arbitrary_text(text: str) -> None:
     # no text generated here is a complete strategy: there is always something to report
     assert _lint_text(text)
 
 
-@FAST
-@settings(max_examples=400)
+@fuzz(400)
 @given(yamlish)
 def test_yaml_looking_text(text: str) -> None:
     assert _lint_text(text)
 
 
-@FAST
-@settings(max_examples=200)
+@fuzz(200)
 @given(st.binary(max_size=300), st.sampled_from(["fuzz.yaml", "fuzz.json"]))
 def test_arbitrary_bytes(raw: bytes, file: str) -> None:
-    findings = lint_or_known_bug(load_bytes(raw, file, is_json=file.endswith(".json")))
+    findings = lint_document(load_bytes(raw, file, is_json=file.endswith(".json")))
     assert findings
     assert_well_formed(findings, raw.count(b"\n") + raw.count(b"\r") + 1)
 
 
-@FAST
-@settings(max_examples=300)
+@fuzz(300)
 @given(trees)
 def test_arbitrary_yaml_trees(tree: Any) -> None:
     assert _lint_text(yaml.safe_dump(tree, allow_unicode=True))
@@ -133,8 +122,7 @@ def test_arbitrary_yaml_trees(tree: Any) -> None:
         _lint_text(yaml.safe_dump(wrapped, allow_unicode=True))
 
 
-@FAST
-@settings(max_examples=100)
+@fuzz(100)
 @given(trees)
 def test_arbitrary_json_trees(tree: Any) -> None:
     _lint_text(json.dumps({"name": "fuzz", "settings": tree}, indent=2), "fuzz.json")
@@ -189,8 +177,7 @@ def mutated_samples(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
-@FAST
-@settings(max_examples=500)
+@fuzz(500)
 @given(mutated_samples(), st.booleans())
 def test_mutated_sample(data: dict[str, Any], as_json: bool) -> None:
     if as_json:
@@ -199,25 +186,21 @@ def test_mutated_sample(data: dict[str, Any], as_json: bool) -> None:
         _lint_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
-@FAST
-@settings(max_examples=200)
-@given(st.integers(0, len(SAMPLE_TEXT)), st.sampled_from(["\t", "\n", ":", " ", "- ", "'", "\x00", "&x ", "*x"]))
+@fuzz(200)
+@given(
+    st.integers(0, len(SAMPLE_TEXT)),
+    st.sampled_from(["\t", "\n", ":", " ", "- ", "'", "\x00", "&x ", "*x"]),
+)
 def test_sample_text_with_a_character_inserted(at: int, insert: str) -> None:
     _lint_text(SAMPLE_TEXT[:at] + insert + SAMPLE_TEXT[at:])
 
 
-@FAST
-@settings(max_examples=100)
+@fuzz(100)
 @given(st.integers(0, len(SAMPLE_TEXT)), st.integers(1, 40))
 def test_sample_text_cut_short(at: int, length: int) -> None:
     _lint_text(SAMPLE_TEXT[:at] + SAMPLE_TEXT[at + length :])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/jtd.py check_schema hashes `type`/`discriminator` values: a list or a mapping "
-    "there raises TypeError (unhashable) instead of reporting invalid-jtd-schema",
-)
 @pytest.mark.parametrize(
     "schema",
     [

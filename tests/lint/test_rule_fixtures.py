@@ -49,7 +49,9 @@ def test_good_fixture_is_clean(rule: str) -> None:
     assert not expected_markers(raw), "a good fixture carries no `# expect:` marker"
     findings = lint_bytes(raw, f"{rule}/good.yaml")
     assert not [f for f in findings if f.rule == rule], f"false positive of '{rule}'"
-    assert findings == [], "\n".join(f"{f.line}:{f.column} [{f.rule}] {f.message}" for f in findings)
+    assert findings == [], "\n".join(
+        f"{f.line}:{f.column} [{f.rule}] {f.message}" for f in findings
+    )
 
 
 def test_every_fixture_folder_names_a_rule() -> None:

@@ -28,7 +28,7 @@ CASES = [
     ("scalar.yaml", b"loan-collection\n", "top-level-type", 1, 1),
     ("number.yaml", b"\n42\n", "top-level-type", 2, 1),
     ("null.yaml", b"~\n", "top-level-type", 1, 1),
-    ("array.json", b"[{\"name\": \"a\"}]", "top-level-type", 1, 1),
+    ("array.json", b'[{"name": "a"}]', "top-level-type", 1, 1),
     ("string.json", b'"strategy"', "top-level-type", 1, 1),
     # duplicate keys, at the second occurrence
     ("dup.yaml", b"name: a\ndescription: x\nname: b\n", "yaml-duplicate-key", 3, 1),
@@ -46,6 +46,9 @@ CASES = [
     ("unclosed-quote.yaml", b'name: "loan\n', "yaml-syntax", 2, 1),
     ("custom-tag.yaml", b"name: a\nsettings: !include settings.yaml\n", "yaml-syntax", 2, 11),
     ("bad-scalar.yaml", b"name: a\nversion: !!int one\n", "yaml-syntax", 2, 10),
+    ("empty-tagged-scalar.yaml", b"name: a\nversion: !!int\n", "yaml-syntax", 2, 10),
+    ("tagged-mapping.yaml", b"name: a\nsettings: !include {file: s.yaml}\n", "yaml-syntax", 2, 11),
+    ("tagged-list.yaml", b"name: a\nsettings:\n  tasks: !Ref [a]\n", "yaml-syntax", 3, 10),
     ("undefined-alias.yaml", b"name: *missing\n", "yaml-syntax", 1, 7),
     ("two-docs.yaml", b"name: a\n---\nname: b\n", "yaml-syntax", 2, 1),
     ("control-char.yaml", b"name: a\ndescription: x\x07y\n", "yaml-syntax", 2, 15),
@@ -55,9 +58,17 @@ CASES = [
     ("latin1.yaml", b"name: a\ndescription: caf\xe9\n", "file-encoding", 2, 17),
     ("utf16.yaml", b"\xff\xfen\x00a\x00", "file-encoding", 1, 1),
     ("truncated.yaml", b"name: \xe2\x82\n", "file-encoding", 1, 7),
+    ("after-utf8.yaml", b"name: \xc3\xa9t\xe9\n", "file-encoding", 1, 9),  # columns count chars
+    ("bom-latin1.yaml", b"\xef\xbb\xbfname: caf\xe9\n", "file-encoding", 1, 10),
     # recursive aliases, at the alias
     ("alias-flow.yaml", b"name: a\nsettings: &s {config: *s}\n", "yaml-recursive-alias", 2, 23),
-    ("alias-block.yaml", b"name: a\nsettings: &s\n  config:\n    nested: *s\n", "yaml-recursive-alias", 4, 13),
+    (
+        "alias-block.yaml",
+        b"name: a\nsettings: &s\n  config:\n    nested: *s\n",
+        "yaml-recursive-alias",
+        4,
+        13,
+    ),
 ]
 
 

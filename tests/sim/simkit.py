@@ -15,8 +15,21 @@ from typing import Any
 
 import yaml
 
-from strategy_cli.cli import console
-from strategy_cli.cli.app import main
+from strategy_cli.cli import app, console
+
+_registered: list[bool] = []
+
+
+def _main() -> None:
+    # main() registers the commands each time it is called: in one process, register once.
+    if not _registered:
+        app._register()
+        _registered.append(True)
+    register, app._register = app._register, lambda: None
+    try:
+        app.main()
+    finally:
+        app._register = register
 
 
 @dataclass
@@ -41,7 +54,7 @@ def cli(*args: str, env: dict[str, str] | None = None) -> Result:
     os.environ.update(env or {})
     console._out_for.cache_clear()  # a new stdout object may reuse an old one's id
     try:
-        main()
+        _main()
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -81,7 +94,11 @@ ACTIONS = [
 
 def simple_task(key: str) -> dict[str, Any]:
     """A task whose one step calls the `do` action and ends."""
-    return {"key": key, "steps": [{"key": "go", "action": "do", "final": True}], "initialStep": "go"}
+    return {
+        "key": key,
+        "steps": [{"key": "go", "action": "do", "final": True}],
+        "initialStep": "go",
+    }
 
 
 def strategy(

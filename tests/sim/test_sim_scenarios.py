@@ -17,7 +17,9 @@ D = "2026-01-06T09:00:00+00:00"
 DAILY = [{"key": "daily", "scheduleAfter": {"unit": "days", "amount": 1}, "task": "t"}]
 
 
-def task(steps: list[dict[str, Any]], retry: dict[str, Any] | None = None, key: str = "t") -> dict[str, Any]:
+def task(
+    steps: list[dict[str, Any]], retry: dict[str, Any] | None = None, key: str = "t"
+) -> dict[str, Any]:
     out: dict[str, Any] = {"key": key, "steps": steps, "initialStep": steps[0]["key"]}
     if retry is not None:
         out["retryConfig"] = retry
@@ -36,7 +38,12 @@ def run(
     start: str = START,
     **settings: Any,
 ) -> dict[str, Any]:
-    doc = strategy(calendars or DAILY, tz=tz, tasks=[task(steps, retry), *settings.pop("tasks", [])], **settings)
+    doc = strategy(
+        calendars or DAILY,
+        tz=tz,
+        tasks=[task(steps, retry), *settings.pop("tasks", [])],
+        **settings,
+    )
     return simulate_json(tmp_path, doc, start=start, cycles=cycles, scenario=scenario)
 
 
@@ -55,7 +62,10 @@ def trail(event: dict[str, Any], status: str = "taskStatus") -> list[tuple[str, 
 def test_success_path(tmp_path: Path) -> None:
     doc = run(
         tmp_path,
-        [{"key": "a", "action": "do", "nextStep": "b"}, {"key": "b", "action": "do", "final": True}],
+        [
+            {"key": "a", "action": "do", "nextStep": "b"},
+            {"key": "b", "action": "do", "final": True},
+        ],
         cycles=2,
     )
     first = main_event(doc)
@@ -93,7 +103,10 @@ def test_final_ends_the_task_before_any_rule(tmp_path: Path) -> None:
 def test_implicit_end(tmp_path: Path) -> None:
     event = main_event(run(tmp_path, [{"key": "a", "action": "do"}]))
     assert event["status"] == "PROCESSED"
-    assert event["taskStatus"] == {"lastStep": "a", "taskResults": event["taskStatus"]["taskResults"]}
+    assert event["taskStatus"] == {
+        "lastStep": "a",
+        "taskResults": event["taskStatus"]["taskResults"],
+    }
     assert trail(event) == [("a", True)]
 
 
@@ -147,7 +160,9 @@ ERROR_STEPS = [
 
 
 def test_on_error_branch_handles_the_failure(tmp_path: Path) -> None:
-    event = main_event(run(tmp_path, ERROR_STEPS, {"outcomes": {"t.a": "fail"}}, retry={"times": 3}))
+    event = main_event(
+        run(tmp_path, ERROR_STEPS, {"outcomes": {"t.a": "fail"}}, retry={"times": 3})
+    )
     assert event["status"] == "PROCESSED"
     assert event["attempt"] == 1  # handled: no retry
     assert trail(event) == [("a", False), ("handle", True)]
@@ -220,14 +235,35 @@ CB = {"unit": "minutes", "amount": 10, "retryEventCallback": "backoff"}
 @pytest.mark.parametrize(
     ("retry", "failures", "callbacks", "expected"),
     [
-        pytest.param({"times": 3, "retryStrategy": [H1, H3]}, 1, {}, "2026-01-06T10:00:00+00:00", id="strategy-1st"),
-        pytest.param({"times": 3, "retryStrategy": [H1, H3]}, 2, {}, "2026-01-06T13:00:00+00:00", id="strategy-2nd"),
         pytest.param(
-            {"times": 3, "retryStrategy": [H1, H3]}, 3, {}, "2026-01-06T16:00:00+00:00", id="strategy-last-repeats"
+            {"times": 3, "retryStrategy": [H1, H3]},
+            1,
+            {},
+            "2026-01-06T10:00:00+00:00",
+            id="strategy-1st",
         ),
-        pytest.param({"times": 3, "retryAfter": M10}, 2, {}, "2026-01-06T09:20:00+00:00", id="retry-after"),
         pytest.param(
-            {"times": 3, "retryAfter": M10, "retryStrategy": [H1]}, 1, {}, "2026-01-06T10:00:00+00:00",
+            {"times": 3, "retryStrategy": [H1, H3]},
+            2,
+            {},
+            "2026-01-06T13:00:00+00:00",
+            id="strategy-2nd",
+        ),
+        pytest.param(
+            {"times": 3, "retryStrategy": [H1, H3]},
+            3,
+            {},
+            "2026-01-06T16:00:00+00:00",
+            id="strategy-last-repeats",
+        ),
+        pytest.param(
+            {"times": 3, "retryAfter": M10}, 2, {}, "2026-01-06T09:20:00+00:00", id="retry-after"
+        ),
+        pytest.param(
+            {"times": 3, "retryAfter": M10, "retryStrategy": [H1]},
+            1,
+            {},
+            "2026-01-06T10:00:00+00:00",
             id="strategy-beats-retry-after",
         ),
         pytest.param(
@@ -251,7 +287,13 @@ CB = {"unit": "minutes", "amount": 10, "retryEventCallback": "backoff"}
             "2026-01-06T12:00:00+00:00",
             id="callback-null-falls-back",
         ),
-        pytest.param({"times": 3, "retryAfter": CB}, 1, {}, "2026-01-06T09:10:00+00:00", id="callback-unset-uses-retry-after"),
+        pytest.param(
+            {"times": 3, "retryAfter": CB},
+            1,
+            {},
+            "2026-01-06T09:10:00+00:00",
+            id="callback-unset-uses-retry-after",
+        ),
         pytest.param({"times": 3}, 2, {}, D, id="no-delay-is-zero"),
     ],
 )
@@ -259,7 +301,9 @@ def test_retry_delay_precedence(
     tmp_path: Path, retry: dict[str, Any], failures: int, callbacks: dict[str, Any], expected: str
 ) -> None:
     scenario = {"outcomes": {"t.a": ["fail"] * failures + ["ok"]}, "callbacks": callbacks}
-    event = main_event(run(tmp_path, [{"key": "a", "action": "do", "final": True}], scenario, retry=retry))
+    event = main_event(
+        run(tmp_path, [{"key": "a", "action": "do", "final": True}], scenario, retry=retry)
+    )
     assert event["status"] == "PROCESSED"
     assert event["attempt"] == failures + 1
     assert event["date"] == event["executedAt"] == event["finishedAt"] == expected
@@ -416,7 +460,10 @@ def _cached_steps(repeat: bool) -> list[dict[str, Any]]:
 
 CACHE_SCENARIO = {
     "outcomes": {
-        "t.a": [{"ok": True, "body": {"token": "first"}}, {"ok": True, "body": {"token": "second"}}],
+        "t.a": [
+            {"ok": True, "body": {"token": "first"}},
+            {"ok": True, "body": {"token": "second"}},
+        ],
         "t.b": ["fail", "ok"],
     }
 }
@@ -445,15 +492,31 @@ def test_repeat_on_retry_executes_again(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("reset", "attempt"), [(True, 0), (False, 3)])
 def test_reset_attempts(tmp_path: Path, reset: bool, attempt: int) -> None:
     steps = [{"key": "a", "action": "do", "final": True, "resetAttempts": reset}]
-    event = main_event(run(tmp_path, steps, {"outcomes": {"t.a": ["fail", "fail", "ok"]}}, retry={"times": 2}))
+    event = main_event(
+        run(tmp_path, steps, {"outcomes": {"t.a": ["fail", "fail", "ok"]}}, retry={"times": 2})
+    )
     assert event["status"] == "PROCESSED"
     assert event["attempt"] == attempt
 
 
-@pytest.mark.parametrize(("reset", "status", "executed"), [(True, "PROCESSED", "2026-01-06T12:00:00+00:00"), (False, "FAILED", "2026-01-06T10:00:00+00:00")])
-def test_reset_attempts_grants_fresh_retries(tmp_path: Path, reset: bool, status: str, executed: str) -> None:
+@pytest.mark.parametrize(
+    ("reset", "status", "executed"),
+    [
+        (True, "PROCESSED", "2026-01-06T12:00:00+00:00"),
+        (False, "FAILED", "2026-01-06T10:00:00+00:00"),
+    ],
+)
+def test_reset_attempts_grants_fresh_retries(
+    tmp_path: Path, reset: bool, status: str, executed: str
+) -> None:
     steps = [
-        {"key": "probe", "action": "do", "nextStep": "pay", "resetAttempts": reset, "repeatOnRetry": True},
+        {
+            "key": "probe",
+            "action": "do",
+            "nextStep": "pay",
+            "resetAttempts": reset,
+            "repeatOnRetry": True,
+        },
         {"key": "pay", "action": "do", "final": True},
     ]
     scenario = {"outcomes": {"t.pay": ["fail", "fail", "fail", "ok"]}}
@@ -471,7 +534,9 @@ ASYNC_STEPS = [
 
 
 def test_async_method_is_resumed_with_scenario_data(tmp_path: Path) -> None:
-    scenario = {"resume": {"t.a": {"after": {"unit": "hours", "amount": 2}, "data": {"approved": True}}}}
+    scenario = {
+        "resume": {"t.a": {"after": {"unit": "hours", "amount": 2}, "data": {"approved": True}}}
+    }
     event = main_event(run(tmp_path, ASYNC_STEPS, scenario))
     assert event["status"] == "PROCESSED"
     assert trail(event) == [("a", True), ("b", True)]
@@ -547,16 +612,25 @@ def test_controller_asks_to_cancel_the_instance(tmp_path: Path) -> None:
     assert trail(event) == [("decide", True)]
     assert event["taskStatus"]["taskResults"][0]["overrides"] == {"cancelInstance": True}
     (later,) = events(doc, "later")
-    assert (later["status"], later["cancelReason"]) == ("CANCELED", "INSTANCE_CANCEL_TASK_REQUESTED")
+    assert (later["status"], later["cancelReason"]) == (
+        "CANCELED",
+        "INSTANCE_CANCEL_TASK_REQUESTED",
+    )
     (closing,) = events(doc, "closing")
-    assert (closing["afterCancellation"], closing["status"], closing["date"]) == (True, "PROCESSED", D)
+    assert (closing["afterCancellation"], closing["status"], closing["date"]) == (
+        True,
+        "PROCESSED",
+        D,
+    )
     assert doc["instance"]["cycle"] == 1
     assert [e["task"] for e in doc["events"] if e["main"]] == ["t"]
 
 
 def test_controller_overrides_merge_attributes(tmp_path: Path) -> None:
     steps = [{"key": "decide", "controller": "decide", "final": True}]
-    doc = run(tmp_path, steps, {"callbacks": {"decide": {"overrides": {"attributes": {"tier": "gold"}}}}})
+    doc = run(
+        tmp_path, steps, {"callbacks": {"decide": {"overrides": {"attributes": {"tier": "gold"}}}}}
+    )
     assert doc["instance"]["attributes"] == {"tier": "gold"}
 
 
@@ -569,14 +643,18 @@ def test_controller_returning_false_fails_the_step(tmp_path: Path) -> None:
 
 def test_response_validation_fails_on_a_scripted_body(tmp_path: Path) -> None:
     steps = [{"key": "a", "action": "check", "final": True}]
-    bad = main_event(run(tmp_path, steps, {"outcomes": {"t.a": {"ok": True, "body": {"chargeId": 5}}}}))
+    bad = main_event(
+        run(tmp_path, steps, {"outcomes": {"t.a": {"ok": True, "body": {"chargeId": 5}}}})
+    )
     assert bad["status"] == "FAILED"
     (result,) = bad["taskStatus"]["taskResults"]
     assert result["success"] is False
     assert "responseValidation" in result["message"]
     assert result["httpData"]["response"]["body"] == {"chargeId": 5}
     assert "responseValidation" in bad["errorMessage"]
-    good = main_event(run(tmp_path, steps, {"outcomes": {"t.a": {"ok": True, "body": {"chargeId": "c-1"}}}}))
+    good = main_event(
+        run(tmp_path, steps, {"outcomes": {"t.a": {"ok": True, "body": {"chargeId": "c-1"}}}})
+    )
     assert good["status"] == "PROCESSED"
 
 
@@ -585,7 +663,12 @@ def test_response_validation_fails_on_a_scripted_body(tmp_path: Path) -> None:
 
 def test_run_on_cycle_callback_and_next_cycle_date_callback(tmp_path: Path) -> None:
     cals = [
-        {"key": "first", "runOnCycle": 1, "scheduleAfter": {"unit": "days", "amount": 0}, "task": "t"},
+        {
+            "key": "first",
+            "runOnCycle": 1,
+            "scheduleAfter": {"unit": "days", "amount": 0},
+            "task": "t",
+        },
         {
             "key": "special",
             "runOnCycleCallback": "isSpecial",
@@ -596,7 +679,10 @@ def test_run_on_cycle_callback_and_next_cycle_date_callback(tmp_path: Path) -> N
         {"key": "monthly", "scheduleAfter": {"unit": "months", "amount": 1}, "task": "t"},
     ]
     scenario = {
-        "callbacks": {"isSpecial": [False, True, False, True], "when": ["2026-06-01T10:00:00+02:00", None]}
+        "callbacks": {
+            "isSpecial": [False, True, False, True],
+            "when": ["2026-06-01T10:00:00+02:00", None],
+        }
     }
     doc = run(
         tmp_path,
@@ -624,7 +710,9 @@ def test_calendar_without_a_task_advances_by_date(tmp_path: Path) -> None:
             "key": "wait",
             "runOnCycle": 1,
             "scheduleAfter": {"unit": "days", "amount": 10},
-            "leadingUpTasks": [{"task": "heads-up", "scheduleBefore": {"unit": "days", "amount": 2}}],
+            "leadingUpTasks": [
+                {"task": "heads-up", "scheduleBefore": {"unit": "days", "amount": 2}}
+            ],
         },
         {"key": "monthly", "scheduleAfter": {"unit": "months", "amount": 1}, "task": "t"},
     ]
@@ -643,3 +731,70 @@ def test_calendar_without_a_task_advances_by_date(tmp_path: Path) -> None:
     ]
     assert doc["instance"]["cycle"] == 3
     assert doc["instance"]["executionDate"] == "2026-03-11T09:00:00+00:00"
+
+
+def test_cycle_date_error_cancels_with_create_cycle_error(tmp_path: Path) -> None:
+    cals = [
+        {
+            "key": "first",
+            "runOnCycle": 1,
+            "scheduleAfter": {"unit": "days", "amount": 1},
+            "task": "t",
+        },
+        {
+            "key": "next",
+            "nextCycleDateCallback": "when",
+            "scheduleAfter": {"unit": "days", "amount": 1},
+            "task": "t",
+        },
+    ]
+    doc = run(
+        tmp_path,
+        [{"key": "a", "action": "do", "final": True}],
+        {"callbacks": {"when": "next tuesday"}},
+        cycles=3,
+        calendars=cals,
+        onCancelTasks=[{"task": "bye"}],
+    )
+    assert main_event(doc)["status"] == "PROCESSED"
+    assert doc["instance"]["status"] == "CANCELED"
+    assert doc["instance"]["cancelReason"] == "CREATE_CYCLE_ERROR"
+    assert doc["instance"]["cycle"] == 1
+    (bye,) = events(doc, "bye")
+    assert (bye["date"], bye["status"], bye["createdCycle"]) == (D, "PROCESSED", 1)
+
+
+def test_a_late_cycle_runs_at_once_in_date_order(tmp_path: Path) -> None:
+    """Cycle 1's main succeeds only on its retry, two days later: cycle 2's dates (one day after
+    cycle 1's) are already past when it is created, so its events keep their dates and run at
+    once, late, leading-up first; nothing runs before it was created."""
+    cals = [
+        {
+            "key": "daily",
+            "scheduleAfter": {"unit": "days", "amount": 1},
+            "task": "t",
+            "leadingUpTasks": [{"task": "lead", "scheduleBefore": {"unit": "hours", "amount": 12}}],
+        }
+    ]
+    doc = run(
+        tmp_path,
+        [{"key": "a", "action": "do", "final": True}],
+        {"outcomes": {"t.a": ["fail", "ok"]}},
+        retry={"times": 1, "retryAfter": {"unit": "days", "amount": 2}},
+        cycles=3,
+        calendars=cals,
+        tasks=[task([{"key": "l", "action": "do", "final": True}], key="lead")],
+    )
+    rows = [
+        (e["task"], e["createdCycle"], e["date"], e["executedAt"], e["scheduleDelta"])
+        for e in doc["events"]
+    ]
+    assert rows == [
+        ("lead", 1, "2026-01-05T21:00:00+00:00", "2026-01-05T21:00:00+00:00", 0),
+        ("lead", 2, "2026-01-06T21:00:00+00:00", "2026-01-08T09:00:00+00:00", 36 * 3600_000),
+        ("t", 2, "2026-01-07T09:00:00+00:00", "2026-01-08T09:00:00+00:00", 24 * 3600_000),
+        ("lead", 3, "2026-01-07T21:00:00+00:00", "2026-01-08T09:00:00+00:00", 12 * 3600_000),
+        ("t", 1, "2026-01-08T09:00:00+00:00", "2026-01-08T09:00:00+00:00", 0),
+        ("t", 3, "2026-01-08T09:00:00+00:00", "2026-01-08T09:00:00+00:00", 0),
+    ]
+    assert all(e["status"] == "PROCESSED" for e in doc["events"])

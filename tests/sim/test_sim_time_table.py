@@ -23,7 +23,9 @@ LORD_HOWE = "Australia/Lord_Howe"
 
 
 def every(unit: str, amount: int, **extra: Any) -> list[dict[str, Any]]:
-    return [{"key": "every", "scheduleAfter": {"unit": unit, "amount": amount, **extra}, "task": "main"}]
+    return [
+        {"key": "every", "scheduleAfter": {"unit": unit, "amount": amount, **extra}, "task": "main"}
+    ]
 
 
 def first_then(unit: str, amount: int, first: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -269,7 +271,10 @@ def test_main_event_dates(
 
 def test_executionday_keeps_the_intended_day(tmp_path: Path) -> None:
     doc = simulate_json(
-        tmp_path, strategy(every("months", 1), tz=BERLIN), start="2026-01-31T09:00:00+01:00", cycles=1
+        tmp_path,
+        strategy(every("months", 1), tz=BERLIN),
+        start="2026-01-31T09:00:00+01:00",
+        cycles=1,
     )
     # cycle 1 is Feb 28 (clamped), but the instance keeps aiming at the 31st
     assert doc["instance"]["executionDate"] == "2026-02-28T09:00:00+01:00"
@@ -307,10 +312,20 @@ def test_initial_delay_with_reset_zeroes_seconds(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "due",
-    ["2026-01-31", "2026-01-31T00:00:00+01:00", "2026-01-30T23:30:00Z", "2026-01-31T05:59:59-03:00"],
+    [
+        "2026-01-31",
+        "2026-01-31T00:00:00+01:00",
+        "2026-01-30T23:30:00Z",
+        "2026-01-31T05:59:59-03:00",
+    ],
 )
 def test_from_attribute_with_reset_to(tmp_path: Path, due: str) -> None:
-    first = {"unit": "days", "amount": 0, "from": "firstDueDate", "resetTo": {"hour": 9, "minute": 0}}
+    first = {
+        "unit": "days",
+        "amount": 0,
+        "from": "firstDueDate",
+        "resetTo": {"hour": 9, "minute": 0},
+    }
     doc = simulate_json(
         tmp_path,
         strategy(first_then("months", 1, first=first), tz=BERLIN),
@@ -409,11 +424,35 @@ def test_on_create_events_with_delay_by(tmp_path: Path) -> None:
 
 def test_schedule_ends_when_no_calendar_applies(tmp_path: Path) -> None:
     cals = [
-        {"key": "one", "runOnCycle": 1, "scheduleAfter": {"unit": "days", "amount": 1}, "task": "main"},
-        {"key": "two", "runOnCycle": 2, "scheduleAfter": {"unit": "days", "amount": 10}, "task": "main"},
+        {
+            "key": "one",
+            "runOnCycle": 1,
+            "scheduleAfter": {"unit": "days", "amount": 1},
+            "task": "main",
+        },
+        {
+            "key": "two",
+            "runOnCycle": 2,
+            "scheduleAfter": {"unit": "days", "amount": 10},
+            "task": "main",
+        },
     ]
     doc = simulate_json(tmp_path, strategy(cals), start="2026-05-01T08:00:00Z", cycles=6)
     assert dates(doc, "main") == ["2026-05-02T08:00:00+00:00", "2026-05-12T08:00:00+00:00"]
     assert doc["instance"]["cycle"] == 2
     assert doc["instance"]["endDate"] == "2026-05-12T08:00:00+00:00"
     assert doc["instance"]["status"] == "ACTIVE"
+
+
+def test_leading_up_at_the_mains_instant_comes_first(tmp_path: Path) -> None:
+    cals = every("days", 1)
+    cals[0]["leadingUpTasks"] = [
+        {"task": "same-time", "scheduleBefore": {"unit": "minutes", "amount": 0}}
+    ]
+    doc = simulate_json(tmp_path, strategy(cals), start="2026-01-05T09:00:00Z", cycles=2)
+    assert [(e["task"], e["date"]) for e in doc["events"]] == [
+        ("same-time", "2026-01-06T09:00:00+00:00"),
+        ("main", "2026-01-06T09:00:00+00:00"),
+        ("same-time", "2026-01-07T09:00:00+00:00"),
+        ("main", "2026-01-07T09:00:00+00:00"),
+    ]
