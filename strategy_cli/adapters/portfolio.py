@@ -75,6 +75,7 @@ def run_portfolio(
         for n, item in _lines(path):
             attrs, start = _item(path, n, item, settings, zone)
             sim = Simulation(record, settings, scenario or Scenario(), cycles)
+            sim.executor.describe_requests = False
             if forecast:
                 sim.executor.calls = result.calls
             box = sim.run(attrs, start)

@@ -138,7 +138,10 @@ class Walker:
         if results and results[-1]["step"] == key:
             results[-1]["afterResumeData"] = after if after is not None else resume_data
         state = AttemptResult("success", results, key)
-        nxt = self._next_on_success(step, event, instance, results)
+        try:
+            nxt = self._next_on_success(step, event, instance, results)
+        except CallbackError as exc:
+            return _failed(state, step, str(exc))
         return self.walk(nxt, event, instance, state, {}) if nxt else state
 
     def walk(
@@ -165,19 +168,19 @@ class Walker:
                 return state
             if state.cancel_instance:
                 return state
-            if outcome.success:
-                state.reset_attempts |= bool(step.resetAttempts)
-                key = (
-                    None
-                    if step.final
-                    else self._next_on_success(step, event, instance, state.results)
-                )
-            elif step.optional:
-                key = (
-                    None
-                    if step.final
-                    else self._next_on_success(step, event, instance, state.results)
-                )
+            if outcome.success or step.optional:
+                if outcome.success:
+                    state.reset_attempts |= bool(step.resetAttempts)
+                chosen = _chosen_step(outcome.overrides)  # a controller may pick the next step
+                try:
+                    key = chosen or (
+                        None
+                        if step.final
+                        else self._next_on_success(step, event, instance, state.results)
+                    )
+                except CallbackError as exc:  # an ifCallback raised: the step fails
+                    state.results[-1].setdefault("message", str(exc))
+                    return _failed(state, step, str(exc))
             else:
                 handler = _rule(step, "onError")
                 if handler is None or not handler.nextStep:
@@ -217,10 +220,7 @@ class Walker:
             if rule.if_ != "callback" or not rule.ifCallback:
                 continue
             ctx = StepCall(self.task, step, event, instance, results).context()
-            try:
-                chosen = self.callbacks.call(rule.ifCallback, "ifCallback", ctx)
-            except CallbackError:
-                chosen = False
+            chosen = self.callbacks.call(rule.ifCallback, "ifCallback", ctx)  # may raise
             if chosen:
                 return rule.nextStep
         return step.nextStep
@@ -241,6 +241,13 @@ class Walker:
         self.walk(rule.nextStep, event, instance, probe, {})
         state.results = probe.results
         state.cancel_instance |= probe.cancel_instance
+
+
+def _chosen_step(overrides: Any) -> str | None:
+    """`overrides.nextStep` of a controller's result: the step to go to next."""
+    if isinstance(overrides, Mapping) and isinstance(overrides.get("nextStep"), str):
+        return str(overrides["nextStep"]) or None
+    return None
 
 
 def _rule(step: Step | None, kind: str) -> Any:

@@ -84,6 +84,7 @@ class Engine:
         self.manual = bool(config and config.manualTrigger)
         self.tasks = {t.key: t for t in settings.tasks}
         self._seq = 0
+        self.defer_refresh = False
 
     # --- creation -------------------------------------------------------------------------
 
@@ -521,6 +522,11 @@ class Engine:
         }
 
     def _refresh(self, box: InstanceBox, now: datetime) -> None:
+        if not self.defer_refresh:
+            self.refresh(box, now)
+
+    def refresh(self, box: InstanceBox, now: datetime) -> None:
+        """Recompute the instance's nextEvent (O(events): a simulation defers it to the end)."""
         open_events = [e for e in box.events.values() if not is_terminal(e)]
         if open_events:
             first = min(open_events, key=lambda e: (_instant(e["date"]), e.get("_seq", 0)))

@@ -6,8 +6,9 @@ history); `public()` strips them, and every output goes through it.
 
 from __future__ import annotations
 
-import uuid
+import random
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from .statuses import TERMINAL_EVENT_STATUSES
@@ -18,10 +19,21 @@ Record = dict[str, Any]
 
 
 def new_sid() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID as text; random.getrandbits is reseeded in forked children
+    and is several times faster than uuid.uuid4 on the simulator's hot path."""
+    n = random.getrandbits(128)
+    n = (n & ~(0xF000 << 64) & ~(0xC000 << 48)) | (0x4000 << 64) | (0x8000 << 48)
+    h = f"{n:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def iso(instant: datetime) -> str:
+    # Keyed by the offset too: equal instants in different zones compare equal.
+    return _iso(instant, instant.utcoffset())
+
+
+@lru_cache(maxsize=512)
+def _iso(instant: datetime, offset: object) -> str:
     return to_rfc3339(instant)
 
 

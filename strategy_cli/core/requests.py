@@ -61,20 +61,25 @@ def base_url(service: Service, env: str | None) -> str:
 
 
 def build(
-    settings: Settings, action_key: str, context: dict[str, Any], env: str | None
+    settings: Settings,
+    action_key: str,
+    context: dict[str, Any],
+    env: str | None,
+    lenient: frozenset[str] = frozenset(),
 ) -> PlannedRequest:
     action, service, method = lookup_action(settings, action_key)
     ctx = {**context, "env": env}
     try:
-        url = join_url(base_url(service, env), str(render(method.url, ctx)))
+        url = join_url(base_url(service, env), str(render(method.url, ctx, lenient)))
+        headers = render(action.headers or {}, ctx, lenient)
         return PlannedRequest(
             service=service,
             method=method,
             url=url,
             verb=method.method,
-            headers={k: _header(v) for k, v in render(action.headers or {}, ctx).items()},
-            params=render(action.params or {}, ctx),
-            body=render(action.data, ctx) if action.data is not None else None,
+            headers={k: _header(v) for k, v in headers.items()},
+            params=render(action.params or {}, ctx, lenient),
+            body=render(action.data, ctx, lenient) if action.data is not None else None,
         )
     except TemplateError as exc:
         raise RequestError(str(exc)) from None

@@ -65,18 +65,29 @@ def lookup(context: Mapping[str, Any], tokens: list[str | int]) -> Any:
     return cur
 
 
-def render(value: Any, context: Mapping[str, Any]) -> Any:
-    """Substitute every reference in a nested value."""
+def render(value: Any, context: Mapping[str, Any], lenient: frozenset[str] = frozenset()) -> Any:
+    """Substitute every reference in a nested value. A reference under a `lenient` root that
+    does not resolve stays as written (a simulation has no real response data)."""
     if isinstance(value, dict):
-        return {k: render(v, context) for k, v in value.items()}
+        return {k: render(v, context, lenient) for k, v in value.items()}
     if isinstance(value, list):
-        return [render(v, context) for v in value]
+        return [render(v, context, lenient) for v in value]
     if not isinstance(value, str) or "{{" not in value:
         return value
     whole = _REF.fullmatch(value.strip())
     if whole:
-        return lookup(context, parse_ref(whole.group(1)))
-    return _REF.sub(lambda m: _as_text(lookup(context, parse_ref(m.group(1)))), value)
+        return _resolve(context, whole.group(0), whole.group(1), lenient)
+    return _REF.sub(lambda m: _as_text(_resolve(context, m.group(0), m.group(1), lenient)), value)
+
+
+def _resolve(context: Mapping[str, Any], raw: str, expr: str, lenient: frozenset[str]) -> Any:
+    tokens = parse_ref(expr)
+    try:
+        return lookup(context, tokens)
+    except TemplateError:
+        if tokens[0] in lenient:
+            return raw
+        raise
 
 
 def _as_text(value: Any) -> str:
