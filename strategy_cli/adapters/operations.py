@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.callbacks import Callbacks, DefaultCallbacks
-from ..core.engine import Engine, InstanceBox
 from ..core.records import public
 from ..errors import StrategyError
-from .store import Store
-from .strategies import settings_of
+
+if TYPE_CHECKING:  # heavy (pydantic models, sqlite-utils): imported where they are used
+    from ..core.callbacks import Callbacks
+    from ..core.engine import Engine, InstanceBox
+    from .store import Store
 
 MIN_PREFIX = 8
 
@@ -40,13 +40,19 @@ def resolve_sid(
     near = matcher(text[:4], 200) if len(text) >= 4 else []
     close = _closest(text, near)
     hint = f"did you mean {' or '.join(close)}?" if close else None
-    if len(text) < MIN_PREFIX and not close:
-        hint = f"give the full sid or a unique prefix of at least {MIN_PREFIX} characters"
+    if len(text) < MIN_PREFIX:  # too short to be used, whether or not something starts so
+        raise NotFound(
+            f"{kind} sid '{text}' is too short: give the full sid or a unique prefix of at "
+            f"least {MIN_PREFIX} characters",
+            hint=hint,
+        )
     raise NotFound(f"no {kind} '{text}' in the store", hint=hint)
 
 
 def _closest(text: str, candidates: list[str]) -> list[str]:
     """Sids whose beginning looks like what was typed (a typo in a prefix still matches)."""
+    import difflib
+
     scored = [(difflib.SequenceMatcher(None, text, c[: len(text)]).ratio(), c) for c in candidates]
     return [c for score, c in sorted(scored, reverse=True)[:3] if score >= 0.5]
 
@@ -72,6 +78,10 @@ class Loaded:
 
 
 def load(store: Store, sid: str, callbacks: Callbacks | None = None) -> Loaded:
+    from ..core.callbacks import DefaultCallbacks
+    from ..core.engine import Engine, InstanceBox
+    from .strategies import settings_of
+
     found = store.get_instance(sid)
     if found is None:
         raise NotFound(f"no instance '{sid}' in the store")

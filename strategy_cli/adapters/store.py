@@ -25,8 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlite_utils
-
 from ..errors import StrategyError
 from .store_schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
@@ -213,31 +211,29 @@ class Store:
     def _open(self, memory: bool) -> None:
         conn = self.conn
         conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        if application_id not in (0, APPLICATION_ID):
+        # One statement, so one consistent snapshot while another process may be migrating.
+        version, application_id, tables = conn.execute(
+            "SELECT (SELECT user_version FROM pragma_user_version), "
+            "(SELECT application_id FROM pragma_application_id), "
+            "(SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%')"
+        ).fetchone()
+        if application_id not in (0, APPLICATION_ID) or (version == 0 and tables):
             raise StoreError(
                 f"{self.path} is not a strategy store (an SQLite database of another program)",
                 hint="set STRATEGY_DB to another file",
             )
         self._check_version(version)
-        if (
-            version == 0
-            and conn.execute(
-                "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
-            ).fetchone()[0]
-        ):
-            raise StoreError(
-                f"{self.path} is not a strategy store (an SQLite database with other tables)",
-                hint="set STRATEGY_DB to another file",
-            )
         if not memory:
             self._use_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("PRAGMA cache_size = -32000")
-        self.db = sqlite_utils.Database(conn, execute_plugins=False)
         if version < SCHEMA_VERSION:
+            # sqlite-utils is only needed to create or migrate the schema: importing it costs
+            # ~50 ms, which every read command would otherwise pay.
+            import sqlite_utils
+
+            self.db = sqlite_utils.Database(conn, execute_plugins=False)
             with self.transaction():
                 # Another process may have migrated between the read above and our write lock.
                 current = conn.execute("PRAGMA user_version").fetchone()[0]

@@ -8,9 +8,12 @@ never edit one that has shipped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
+
+from collections.abc import Callable
 
 # "STRT": marks a file as a strategy store (`PRAGMA application_id`).
 APPLICATION_ID = 0x53545254

@@ -96,15 +96,16 @@ def show(
     with open_store(db) as store:
         record = store.get_strategy(name, version)
         known = [r["name"] for r in store.list_strategies()] if record is None else []
+        versions = [r["version"] for r in store.strategy_versions(name)] if record is None else []
     if record is None:
         import difflib
 
         close = difflib.get_close_matches(name, known, n=1)
-        which = f" version {version}" if version else ""
-        raise StrategyError(
-            f"no strategy '{name}'{which} in the store",
-            hint=f"did you mean '{close[0]}'?" if close else "see `strategy list`",
-        )
+        which = f" version {version}" if version is not None else ""
+        hint = f"did you mean '{close[0]}'?" if close else "see `strategy list`"
+        if versions:  # the name is stored, not that version
+            hint = f"stored versions of '{name}': {', '.join(map(str, versions))}"
+        raise StrategyError(f"no strategy '{name}'{which} in the store", hint=hint)
     shown = public_strategy(record)
     if format is ReadFormat.json:
         write_json(shown)
