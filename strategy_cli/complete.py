@@ -85,8 +85,10 @@ def candidates(words: list[str], index: int) -> list[str]:
     args = node["args"]
     if not args:
         return []
-    arg = args[min(positionals, len(args) - 1)] if args[-1]["many"] else (
-        args[positionals] if positionals < len(args) else None
+    arg = (
+        args[min(positionals, len(args) - 1)]
+        if args[-1]["many"]
+        else (args[positionals] if positionals < len(args) else None)
     )
     return _values(arg["kind"], [], current, db) if arg else []
 
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         index = int(args[0])
         found = candidates(args[1:], index)
-    except Exception:  # noqa: BLE001 - a completion never prints an error into the prompt
+    except Exception:
         found = []
     sys.stdout.write("".join(c + "\n" for c in found))
     return 0

@@ -113,7 +113,12 @@ def test_fish(store: tuple[Path, str]) -> None:
     db, sid = store
     assert fish_complete("strategy inst", db) == ["instance"]
     assert sid in fish_complete("strategy instance tasks ", db)
-    assert sorted(fish_complete("strategy simulate --format ", db)) == ["ics", "json", "table", "timeline"]
+    assert sorted(fish_complete("strategy simulate --format ", db)) == [
+        "ics",
+        "json",
+        "table",
+        "timeline",
+    ]
     assert any(
         c.startswith("sample-strategies") for c in fish_complete("strategy validate sample-s", db)
     )
