@@ -2,7 +2,12 @@
 
 A module registers a callback either as a module-level function with the callback's name, or in a
 `CALLBACKS = {"name": function}` mapping (which wins). Each function receives one argument, the
-read-only context mapping, and returns a value (see docs/callbacks.md).
+read-only context mapping, and returns a value (see docs/callbacks.md). A strategy may also name a
+callback `module.function` (the module's `__name__`, e.g. `my_callbacks.approve`).
+
+A name that no module defines fails the step that uses it (controller, controllerCallback,
+resumeControllerCallback, ifCallback); the schedule's callbacks (createIf, runOnCycleCallback,
+nextCycleDateCallback, retryEventCallback) fall back to their declared defaults.
 """
 
 from __future__ import annotations
@@ -17,6 +22,11 @@ from typing import Any
 from ..core.callbacks import DEFAULTS, CallbackError, CallbackKind
 from ..errors import UsageError
 
+# Callbacks that belong to a step: an unknown name fails that step (SEMANTICS.md section 5).
+STEP_KINDS = frozenset(
+    {"controller", "controllerCallback", "resumeControllerCallback", "ifCallback"}
+)
+
 
 class ModuleCallbacks:
     """Callbacks from imported modules; unknown names fall back to the declared defaults."""
@@ -28,7 +38,7 @@ class ModuleCallbacks:
     def call(self, name: str, kind: CallbackKind, context: Mapping[str, Any]) -> Any:
         fn = self.registry.get(name)
         if fn is None:
-            if kind in ("controller", "controllerCallback"):
+            if kind in STEP_KINDS:
                 raise CallbackError(f"callback '{name}' is not defined in any --callbacks module")
             return DEFAULTS[kind]
         try:
@@ -40,12 +50,21 @@ class ModuleCallbacks:
         return set(self.registry)
 
 
-def load_callbacks(modules: Iterable[str], env: str | None = None) -> ModuleCallbacks:
+def load_callbacks(
+    modules: Iterable[str], env: str | None = None, search: Iterable[str] = ()
+) -> ModuleCallbacks:
+    """Import callback modules; `search` adds folders (a config file's own folder) to look in."""
     registry: dict[str, Callable[..., Any]] = {}
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # modules next to the strategies, as users expect
+    for folder in (os.getcwd(), *search):  # modules next to the strategies, as users expect
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
     for name in modules:
-        registry.update(_registry_of(_import(name)))
+        module = _import(name)
+        own = _registry_of(module)
+        registry.update(own)
+        # `module.function` names work too, so strategies can say where a callback lives.
+        short = module.__name__.rsplit(".", 1)[-1]
+        registry.update({f"{short}.{key}": fn for key, fn in own.items()})
     return ModuleCallbacks(registry, env)
 
 
@@ -84,4 +103,5 @@ def _registry_of(module: Any) -> dict[str, Callable[..., Any]]:
     }
     if isinstance(explicit, Mapping):
         found.update({str(k): v for k, v in explicit.items() if callable(v)})
-    return found
+    prefix = f"{module.__name__}."
+    return {**found, **{k if "." in k else prefix + k: v for k, v in found.items()}}

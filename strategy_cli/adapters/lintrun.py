@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from ..core.document import Document
@@ -31,14 +32,26 @@ def lint_file(name: str, stdin_name: str | None = None) -> FileReport:
     if name == STDIN:
         display = stdin_name or "<stdin>"
         doc = load_bytes(sys.stdin.buffer.read(), display, is_json=display.endswith(".json"))
-        policy = config_for(Path(stdin_name or ".")).policy()
+        config = config_for(Path(stdin_name or "."))
     else:
         try:
             doc = load_path(Path(name), name)
         except OSError as exc:
             return FileReport(name, error=f"{name}: cannot read: {exc.strerror or exc}")
-        policy = config_for(Path(name)).policy()
-    return FileReport(name if name != STDIN else doc.file, lint_document(doc, policy), doc)
+        config = config_for(Path(name))
+    folder = str(config.path.parent) if config.path else None
+    findings = lint_document(doc, config.policy(), _callback_names(config.callbacks, folder))
+    return FileReport(name if name != STDIN else doc.file, findings, doc)
+
+
+@lru_cache(maxsize=16)
+def _callback_names(modules: tuple[str, ...], folder: str | None) -> frozenset[str] | None:
+    """Names the configured callback modules define; None when none are configured."""
+    if not modules:
+        return None
+    from .callbacks import load_callbacks
+
+    return frozenset(load_callbacks(modules, search=[folder] if folder else []).known())
 
 
 def _lint_quiet(name: str) -> FileReport:

@@ -71,8 +71,9 @@ def _callbacks(modules: list[str] | None, env: str | None) -> Any:
     from ..adapters.callbacks import load_callbacks
     from ..adapters.config import config_for
 
-    configured = list(config_for(Path.cwd()).callbacks)
-    return load_callbacks([*configured, *(modules or [])], env)
+    config = config_for(Path.cwd())
+    search = [str(config.path.parent)] if config.path else []
+    return load_callbacks([*config.callbacks, *(modules or [])], env, search)
 
 
 def _check_env(store: Any, env: str | None) -> None:
@@ -130,6 +131,8 @@ def _run(store: Any, hooks: Any, options: Any) -> int:
 
     summary = asyncio.run(main())
     print_summary(out(), summary, interrupted=runner.stopping)
+    for problem in summary.problems:
+        err().print(f"[yellow]warning:[/] {problem}", markup=True, soft_wrap=True, highlight=False)
     return 1 if summary.outcomes.get("failed") else 0
 
 

@@ -111,6 +111,13 @@ _RULES: list[tuple[str, Severity, str, str]] = [
     ),
     ("template-step-not-before", "error", "A {{ steps.X }} step cannot have run before.", "data"),
     ("template-syntax", "error", "A {{ }} reference is malformed.", "data"),
+    # callbacks
+    (
+        "unknown-callback",
+        "warning",
+        "A callback name is not defined by the configured callback modules.",
+        "callbacks",
+    ),
 ]
 
 RULES: dict[str, RuleInfo] = {r[0]: RuleInfo(*r) for r in _RULES}

@@ -19,7 +19,20 @@ def lint_text(text: str, file: str = "strategy.yaml") -> list[Finding]:
 
 
 def lint_bytes(raw: bytes, file: str = "strategy.yaml") -> list[Finding]:
-    return lint_document(load_bytes(raw, file, is_json=file.endswith(".json")))
+    """A fixture may declare the callbacks its project defines: `# callbacks: a, b`."""
+    return lint_document(
+        load_bytes(raw, file, is_json=file.endswith(".json")), None, _callbacks(raw)
+    )
+
+
+_CALLBACKS = re.compile(rb"^#\s*callbacks:(.*)$", re.MULTILINE)
+
+
+def _callbacks(raw: bytes) -> frozenset[str] | None:
+    m = _CALLBACKS.search(raw)
+    if m is None:
+        return None
+    return frozenset(n.strip() for n in m.group(1).decode().split(",") if n.strip())
 
 
 def expected_markers(raw: bytes) -> set[tuple[str, int]]:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from ..document import Document
 from ..findings import Finding
+from .callbacks import check_callbacks
 from .data import check_data
 from .graph import check_graph
 from .policy import Policy
@@ -26,11 +27,15 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-def lint_document(doc: Document, policy: Policy | None = None) -> list[Finding]:
-    """All findings of one document: source problems first, then every rule that can run."""
+def lint_document(
+    doc: Document, policy: Policy | None = None, callbacks: frozenset[str] | None = None
+) -> list[Finding]:
+    """All findings of one document: source problems first, then every rule that can run.
+    `callbacks` are the names the configured callback modules define (None: not checked)."""
     findings = list(doc.findings)
     if isinstance(doc.data, dict):
         findings += _run_checks(doc)
+        findings += check_callbacks(doc, callbacks)
     findings.sort(key=lambda f: (f.line, f.column, f.rule))
     return (policy or Policy()).apply(findings, doc.lines)
 
