@@ -75,7 +75,8 @@ def validate(
             typer.echo(text)
     else:
         render.print_text(len(names), findings)
-    _report_unreadable(unreadable)
+    if unreadable:
+        _report_unreadable(unreadable)
     return ExitCode.USAGE if unreadable else _exit_code(findings, strict)
 
 

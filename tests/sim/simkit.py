@@ -17,19 +17,9 @@ import yaml
 
 from strategy_cli.cli import app, console
 
-_registered: list[bool] = []
-
-
 def _main() -> None:
-    # main() registers the commands each time it is called: in one process, register once.
-    if not _registered:
-        app._register()
-        _registered.append(True)
-    register, app._register = app._register, lambda: None
-    try:
-        app.main()
-    finally:
-        app._register = register
+    # Registration is idempotent: main() in one process registers each command once.
+    app.main()
 
 
 @dataclass
