@@ -17,6 +17,7 @@ import yaml
 
 from strategy_cli.cli import app, console
 
+
 def _main() -> None:
     # Registration is idempotent: main() in one process registers each command once.
     app.main()
