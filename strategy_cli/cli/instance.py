@@ -276,16 +276,20 @@ def tasks(
         doc = redact_tasks(get_tasks(remote, sid, timeout))
     else:
         from ..adapters.operations import instance_sid, tasks_document
+        from ..core.records import kind_of
         from .common import open_store
 
         with open_store(db) as store:
-            doc = tasks_document(store, instance_sid(store, sid))
+            full = instance_sid(store, sid)
+            doc = tasks_document(store, full)
+            if format is not ReadFormat.json:
+                kinds = {e["sid"]: kind_of(e) for e in store.pending_events_of(full)}
     if format is ReadFormat.json:
         write_json(doc)
     else:
         from .render_tasks import print_tasks
 
-        print_tasks(doc)
+        print_tasks(doc, kinds if remote is None else None)
     return 0
 
 

@@ -18,7 +18,9 @@ def _zone_of(doc: list[dict[str, Any]]) -> Any:
         return get_zone(None)
 
 
-def print_tasks(doc: list[dict[str, Any]]) -> None:
+def print_tasks(doc: list[dict[str, Any]], kinds: dict[str, str] | None = None) -> None:
+    """`kinds` (local store only) tells leading-up from on-create events; the platform's
+    records do not say."""
     from datetime import datetime
 
     from rich import box
@@ -40,7 +42,9 @@ def print_tasks(doc: list[dict[str, Any]]) -> None:
         table.add_column(col, no_wrap=col != "task", overflow="fold")
     for e in doc:
         when = datetime.fromisoformat(str(e["date"]).replace("Z", "+00:00")).astimezone(zone)
-        kind = "main" if e.get("main") else ("on-cancel" if e.get("afterCancellation") else "other")
+        kind = (kinds or {}).get(e["sid"]) or (
+            "main" if e.get("main") else ("on-cancel" if e.get("afterCancellation") else "other")
+        )
         style = STATUS_STYLE.get(e["status"], "")
         table.add_row(
             when.strftime("%Y-%m-%d %H:%M"),

@@ -80,7 +80,10 @@ def print_timeline(
         table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
         for col in ("when", "offset", "task", "kind", "status", "attempts"):
             table.add_column(
-                col, no_wrap=col != "task", justify="right" if col == "offset" else "left"
+                col,
+                no_wrap=True,
+                overflow="ellipsis" if col == "task" else "fold",
+                justify="right" if col == "offset" else "left",
             )
         for event in rows:
             _event_rows(table, event, main, notes_of.get(event["sid"], []), zone)
@@ -120,14 +123,14 @@ def _event_rows(
     )
     for h in event.get("_history", []):
         if h.get("outcome") == "failed":
-            msg = escape(str(h.get("message") or "failed"))[:60]
+            # One aligned row per failed attempt; the full message is in --format json.
             table.add_row(
                 f"  ↳ {_stamp(h['at'], zone)}",
                 "",
-                f"[red]attempt {h['attempt']} failed[/] {msg}",
-                "",
-                "",
-                "",
+                f"[dim]{escape(str(h.get('message') or 'failed'))}[/]",
+                "retry",
+                "[red]FAILED[/]",
+                str(h["attempt"]),
             )
     if event.get("cancelReason"):
         table.add_row("", "", f"[dim]  cancelled: {event['cancelReason']}[/]", "", "", "")
