@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.models import Service, Settings
-from .http import REDACTED, HttpExecutor, Redactor, Reply
+from .http import REDACTED, HttpExecutor, Redactor, Reply, authorization_for
 
 
 class DryRunExecutor(HttpExecutor):
@@ -29,5 +29,4 @@ class DryRunExecutor(HttpExecutor):
         return Reply(200, {}, "", 0)
 
     def _auth_header(self, service: Service) -> dict[str, str]:
-        has_auth = any(a.environment == self.env for a in service.authorization or [])
-        return {"Authorization": REDACTED} if has_auth else {}
+        return {"Authorization": REDACTED} if authorization_for(service, self.env) else {}

@@ -21,7 +21,7 @@ from ..core import jtd
 from ..core.attempt import StepCall, StepOutcome, run_controller
 from ..core.callbacks import Callbacks
 from ..core.models import Authorization, Service, Settings
-from ..core.requests import PlannedRequest, RequestError, build
+from ..core.requests import PlannedRequest, RequestError, base_url, build, lookup_action
 
 REDACTED = "***"
 SECRET_HEADERS = frozenset({"authorization", "strategy-secret", "proxy-authorization", "x-api-key"})
@@ -154,6 +154,9 @@ class HttpExecutor:
         self.token_lock = threading.Lock()
         config = settings.config
         self.delay_s = (config.requestDelayTime or 0) / 1000 if config else 0.0
+        self._pace_lock = threading.Lock()
+        self._last_call: float | None = None
+        self._resolved: dict[str, Settings] = {}
 
     def execute(self, call: StepCall, callbacks: Callbacks) -> StepOutcome:
         if not call.step.action:
@@ -165,23 +168,73 @@ class HttpExecutor:
         return self._perform(call, request)
 
     def _prepare(self, call: StepCall) -> PlannedRequest:
-        request = build(self.settings, str(call.step.action), call.context(), self.env)
-        request.url = resolve_env(request.url, self.redactor)
-        request.headers = resolve_env(request.headers, self.redactor)
-        request.params = resolve_env(request.params, self.redactor)
-        request.body = resolve_env(request.body, self.redactor)
+        key = str(call.step.action)
+        request = build(self._with_env(key), key, call.context(), self.env)
         _check_request(request)
         request.headers.update(self._auth_header(request.service))
-        attempt = call.event.get("attempt") or 0
+        # <event sid>:<step key>:<attempt>; `_serial` is the attempt number, except that it is
+        # never reset, so a key is never reused by a later attempt (see Engine.start_attempt).
+        attempt = call.event.get("_serial") or call.event.get("attempt") or 0
         request.headers["X-Correlation-Id"] = str(
             call.event.get("correlationId") or call.event["sid"]
         )
         request.headers["Idempotency-Key"] = f"{call.event['sid']}:{call.step.key}:{attempt}"
         return request
 
+    def _with_env(self, key: str) -> Settings:
+        """The settings with `${env:NAME}` resolved in what this action's request is built from.
+
+        Resolution happens on the strategy's own strings, *before* `{{ }}` references are
+        rendered: a value coming from attributes, event data or responses that happens to
+        contain `${env:...}` is sent as it is, never expanded (no environment leaks).
+        """
+        if key in self._resolved:
+            return self._resolved[key]
+        action, service, method = lookup_action(self.settings, key)
+        chosen = base_url(service, self.env)
+        parts = [action.headers, action.params, action.data, method.url, chosen]
+        if "${env:" not in json.dumps(parts, default=str):
+            self._resolved[key] = self.settings
+            return self.settings
+        r = self.redactor
+        resolved_method = method.model_copy(update={"url": resolve_env(method.url, r)})
+        resolved_service = service.model_copy(
+            update={
+                "baseUrls": [
+                    b.model_copy(update={"url": resolve_env(b.url, r)}) if b.url == chosen else b
+                    for b in service.baseUrls
+                ],
+                "methods": [resolved_method if m.key == method.key else m for m in service.methods],
+            }
+        )
+        resolved_action = action.model_copy(
+            update={
+                "headers": resolve_env(action.headers, r),
+                "params": resolve_env(action.params, r),
+                "data": resolve_env(action.data, r),
+            }
+        )
+        settings = self.settings.model_copy(
+            update={"actions": [resolved_action], "services": [resolved_service]}
+        )
+        self._resolved[key] = settings
+        return settings
+
+    def _pace(self) -> None:
+        """`config.requestDelayTime`: calls of this strategy start at least that far apart
+        (the first one waits it too), however many attempts run at once."""
+        if not self.delay_s:
+            return
+        with self._pace_lock:
+            now = time.monotonic()
+            last = self._last_call
+            at = now + self.delay_s if last is None else max(now, last + self.delay_s)
+            if at > now:
+                time.sleep(at - now)
+            self._last_call = at
+
     def _perform(self, call: StepCall, request: PlannedRequest) -> StepOutcome:
-        if self.delay_s:
-            time.sleep(self.delay_s)
+        self._pace()
         described = self.redactor.scrub(request.describe())
         try:
             reply = self.send(
@@ -212,10 +265,10 @@ class HttpExecutor:
         return outcome
 
     def _auth_header(self, service: Service) -> dict[str, str]:
-        auth = next((a for a in service.authorization or [] if a.environment == self.env), None)
+        auth = authorization_for(service, self.env)
         if auth is None:
             return {}
-        key = (service.key, self.env)
+        key = (service.key, auth.environment)
         with self.token_lock:
             token = None if auth.noCache else self.tokens.get(key)
             if token is None:
@@ -246,6 +299,14 @@ class HttpExecutor:
             )
         self.redactor.add(str(token))
         return str(token)
+
+
+def authorization_for(service: Service, env: str | None) -> Authorization | None:
+    """The service's authorization entry for the environment in use. Without --env that is the
+    environment of the base URL used (the first), as for the URL itself."""
+    if env is None and service.baseUrls:
+        env = service.baseUrls[0].environment
+    return next((a for a in service.authorization or [] if a.environment == env), None)
 
 
 def _check_request(request: PlannedRequest) -> None:

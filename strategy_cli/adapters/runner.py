@@ -4,29 +4,52 @@ Crash safety: claiming is one transaction (the event goes QUEUED -> EXECUTING wi
 and a lease, the instance gets the same lease). A runner that dies leaves leases that expire; the
 next runner re-runs that attempt with the same attempt number, hence the same idempotency key.
 Only one event of an instance runs at a time, so an instance is never written by two runners.
+Leases last 5 minutes (`STRATEGY_LEASE_SECONDS` overrides it, for tests) and are renewed while the
+attempt runs; a runner that finds, when settling, that its event is no longer its own (an
+operator cancelled it, or its lease was lost) does not overwrite it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import os
 import socket
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..core.callbacks import Callbacks
-from ..core.engine import Engine
+from ..core.engine import Engine, InstanceBox
 from ..core.records import iso
-from .http import HttpExecutor, LoopBridge, Redactor, Stats
+from ..errors import StrategyError
+from .http import HttpExecutor, LoopBridge, Redactor, Stats, resolve_env
 from .operations import Loaded, load, save
 from .store import Store
+from .strategies import settings_of
 
 LEASE = timedelta(minutes=5)
+LEASE_ENV = "STRATEGY_LEASE_SECONDS"
+
+
+def lease_length() -> timedelta:
+    """How long a claim holds: 5 minutes, or `$STRATEGY_LEASE_SECONDS` (tests shorten it)."""
+    raw = os.environ.get(LEASE_ENV, "").strip()
+    if not raw:
+        return LEASE
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise StrategyError(f"{LEASE_ENV}={raw!r} is not a number of seconds") from None
+    if seconds <= 0:
+        raise StrategyError(f"{LEASE_ENV}={raw!r} must be more than 0 seconds")
+    return timedelta(seconds=seconds)
 
 
 def utcnow() -> datetime:
@@ -48,12 +71,14 @@ class RunOptions:
     owner: str = field(
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     )
+    lease: timedelta = field(default_factory=lease_length)
 
 
 @dataclass
 class RunSummary:
     outcomes: Counter[str] = field(default_factory=Counter)
     stats: Stats = field(default_factory=Stats)
+    problems: list[str] = field(default_factory=list)
 
     @property
     def executed(self) -> int:
@@ -68,8 +93,11 @@ class Runner:
         self.redactor = Redactor()
         self.summary = RunSummary()
         self.bridge: LoopBridge | None = None
+        self.pool: ThreadPoolExecutor | None = None
         self.executors: dict[str, HttpExecutor] = {}
+        self.strategies: dict[str, tuple[dict[str, Any], Any]] = {}
         self.stopping = False
+        self._next_recovery = 0.0  # monotonic time of the next scan for dead runners' attempts
 
     # --- claiming ---------------------------------------------------------------------------
 
@@ -78,14 +106,10 @@ class Runner:
         now = utcnow()
         claimed: list[tuple[Loaded, str]] = []
         with self.store.transaction():
-            due = self.store.due_events(
-                _utc_text(now),
-                statuses=("PENDING", "EXECUTING"),
-                limit=max(slots * 4, 16),
-                instance_sid=self.options.instance,
-            )
-            for row in due:
-                if len(claimed) >= slots or row["instanceSid"] in busy:
+            for row in self._candidates(now, slots, busy):
+                if len(claimed) >= slots:
+                    break
+                if row["instanceSid"] in busy:
                     continue
                 got = self._claim_one(row, now)
                 if got is not None:
@@ -93,10 +117,40 @@ class Runner:
                     busy.add(row["instanceSid"])
         return claimed
 
+    def _candidates(self, now: datetime, slots: int, busy: set[str]) -> list[dict[str, Any]]:
+        """Due PENDING events, preceded (now and then) by attempts whose runner died.
+
+        EXECUTING events are mostly alive (this runner's or another's), so they are looked at
+        only every few seconds: they must not crowd the PENDING ones out of the query's limit.
+        """
+        rows: list[dict[str, Any]] = []
+        clock = time.monotonic()
+        if clock >= self._next_recovery:
+            self._next_recovery = clock + min(self.options.lease.total_seconds() / 4, 15.0)
+            rows += [
+                r
+                for r in self.store.due_events(
+                    _utc_text(now),
+                    statuses=("EXECUTING",),
+                    limit=10_000,
+                    instance_sid=self.options.instance,
+                )
+                if not _leased(r.get("_leaseUntil"), now)
+            ]
+        rows += self.store.due_events(
+            _utc_text(now),
+            statuses=("PENDING",),
+            limit=slots * 2 + len(busy) + 16,
+            instance_sid=self.options.instance,
+        )
+        return rows
+
     def _claim_one(self, row: dict[str, Any], now: datetime) -> tuple[Loaded, str] | None:
         if row["status"] == "EXECUTING" and _leased(row.get("_leaseUntil"), now):
             return None
-        loaded = load(self.store, row["instanceSid"], self.callbacks)
+        loaded = self.load(row["instanceSid"])
+        if loaded is None:
+            return None
         box, state = loaded.box, loaded.box.state
         lease = state.get("_lease") or {}
         if lease.get("owner") not in (None, self.options.owner) and _leased(
@@ -115,11 +169,30 @@ class Runner:
             box.touch(event, now)
         else:
             return None
-        until = iso(now + LEASE)
+        until = iso(now + self.options.lease)
         event["_leaseUntil"] = until
         state["_lease"] = {"owner": self.options.owner, "until": until}
         save(self.store, loaded)
         return loaded, row["sid"]
+
+    def load(self, sid: str) -> Loaded | None:
+        """Like operations.load, with each strategy's settings parsed once per run."""
+        found = self.store.get_instance(sid)
+        if found is None:
+            return None
+        record, state = found
+        strategy_sid = record["strategyId"]
+        if strategy_sid not in self.strategies:
+            strategy = self.store.get_strategy(strategy_sid)
+            if strategy is None:
+                return None
+            self.strategies[strategy_sid] = (strategy, settings_of(strategy))
+        strategy, settings = self.strategies[strategy_sid]
+        box = InstanceBox(record, state, {e["sid"]: e for e in self.store.events_of(sid)})
+        engine = Engine(strategy, settings, self.callbacks)
+        engine._seq = max((e.get("_seq", 0) for e in box.events.values()), default=0)
+        simulated = bool(record.get("_simulated") or state.get("simulated"))
+        return Loaded(box, strategy, engine, simulated)
 
     # --- running ----------------------------------------------------------------------------
 
@@ -129,7 +202,7 @@ class Runner:
             settings = loaded.engine.settings
             redact = settings.config.redact if settings.config and settings.config.redact else []
             self.redactor.names |= {n.lower() for n in redact}
-            self.redactor.add(loaded.strategy.get("secret"))
+            add_strategy_secret(self.redactor, loaded.strategy)
             assert self.bridge is not None
             self.executors[sid] = HttpExecutor(
                 settings, self.options.env, self.bridge.send, self.redactor, self.summary.stats
@@ -145,48 +218,146 @@ class Runner:
             box, event, self.executor_for(loaded), started, utcnow(), clock=utcnow
         )
 
-    def settle(self, loaded: Loaded, sid: str, status: str) -> None:
-        box = loaded.box
-        event = box.events[sid]
-        event.pop("_leaseUntil", None)
-        box.state.pop("_lease", None)
-        for key in ("taskStatus", "cachedTaskStatus", "errorMessage"):
-            if event.get(key) is not None:
-                event[key] = self.redactor.scrub(event[key])
-        box.dirty.add(sid)
+    def settle(self, finished: list[tuple[Loaded, str, str]]) -> None:
+        """Store the outcomes of finished attempts, in one transaction."""
         with self.store.transaction():
-            save(self.store, loaded)
-        self.summary.outcomes[_outcome_name(event, status)] += 1
+            for loaded, sid, status in finished:
+                box = loaded.box
+                event = box.events[sid]
+                event.pop("_leaseUntil", None)
+                box.state.pop("_lease", None)
+                for key in ("taskStatus", "cachedTaskStatus", "errorMessage", "_history"):
+                    if event.get(key) is not None:
+                        event[key] = self.redactor.scrub(event[key])
+                box.dirty.add(sid)
+                if self._still_ours(loaded, sid):
+                    save(self.store, loaded)
+                    self.summary.outcomes[_outcome_name(event, status)] += 1
+
+    def _still_ours(self, loaded: Loaded, sid: str) -> bool:
+        """Settle only an attempt nobody took over; keep an operator's pause made meanwhile."""
+        stored = self.store.get_event(sid)
+        if (
+            stored is None
+            or stored.get("status") != "EXECUTING"
+            or stored.get("lockOwner") != self.options.owner
+        ):
+            now_status = stored.get("status") if stored else "deleted"
+            self.summary.outcomes["superseded"] += 1
+            self.summary.problems.append(
+                f"event {sid}: changed by someone else while it ran (now {now_status}); "
+                "its outcome was not stored"
+            )
+            return False
+        found = self.store.get_instance(loaded.box.instance["sid"])
+        paused = found is not None and found[0].get("status") == "PAUSED"
+        if paused and loaded.box.instance["status"] == "ACTIVE":
+            loaded.engine.pause(loaded.box, utcnow())  # an operator paused it meanwhile
+        return True
+
+    def crashed(self, loaded: Loaded, sid: str, exc: BaseException) -> None:
+        """An attempt raised (a bug, or a callback misbehaving where nothing catches it): the
+        event fails with the error instead of taking the whole run down."""
+        message = self.redactor.scrub(f"internal error: {type(exc).__name__}: {exc}")
+        self.summary.problems.append(f"event {sid}: {message}")
+        with self.store.transaction():
+            fresh = self.load(loaded.box.instance["sid"])
+            if fresh is None or not self._still_ours(fresh, sid):
+                return
+            event = fresh.box.events[sid]
+            event.pop("_leaseUntil", None)
+            fresh.box.state.pop("_lease", None)
+            try:
+                fresh.engine._fail(fresh.box, event, message, utcnow())
+            except Exception as again:  # even failing it misbehaves: store the bare failure
+                event.update(status="FAILED", errorMessage=f"{message}; then {again}")
+                fresh.box.dirty.add(sid)
+            save(self.store, fresh)
+        self.summary.outcomes["failed"] += 1
+
+    def renew(self, inflight: list[tuple[Loaded, str]]) -> None:
+        """Extend the leases of the attempts in flight (stored copies only)."""
+        now = utcnow()
+        until = iso(now + self.options.lease)
+        with self.store.transaction():
+            for loaded, sid in inflight:
+                stored = self.store.get_event(sid)
+                if (
+                    stored is None
+                    or stored.get("status") != "EXECUTING"
+                    or stored.get("lockOwner") != self.options.owner
+                ):
+                    continue
+                stored["_leaseUntil"] = until
+                self.store.put_events([stored], simulated=loaded.simulated)
+                found = self.store.get_instance(loaded.box.instance["sid"])
+                if found is not None:
+                    record, state = found
+                    state["_lease"] = {"owner": self.options.owner, "until": until}
+                    self.store.put_instance(record, state, simulated=loaded.simulated)
 
     async def run(self, on_progress: Callable[[RunSummary], None] | None = None) -> RunSummary:
         self.bridge = LoopBridge(self.options.timeout, self.options.concurrency)
+        # One thread per slot: the default executor has only a few, which would cap concurrency.
+        self.pool = ThreadPoolExecutor(
+            max_workers=self.options.concurrency, thread_name_prefix="strategy-attempt"
+        )
         try:
             await self._loop(on_progress)
         finally:
+            self.pool.shutdown(wait=True)
             self.bridge.close()
         return self.summary
 
     async def _loop(self, on_progress: Callable[[RunSummary], None] | None) -> None:
-        inflight: dict[asyncio.Task[str], tuple[Loaded, str]] = {}
+        loop = asyncio.get_running_loop()
+        inflight: dict[asyncio.Future[str], tuple[Loaded, str]] = {}
         busy: set[str] = set()
+        renew_every = self.options.lease.total_seconds() / 3
+        renewed = time.monotonic()
+        # Claim in batches: one claim transaction per few finished attempts, not per attempt.
+        batch = max(1, self.options.concurrency // 5)
         while True:
             free = self.options.concurrency - len(inflight)
-            if free > 0 and not self.stopping:
+            if (free >= batch or not inflight) and not self.stopping:
                 for loaded, sid in self.claim(free, busy):
-                    task = asyncio.create_task(asyncio.to_thread(self.execute, loaded, sid))
-                    inflight[task] = (loaded, sid)
+                    future = loop.run_in_executor(self.pool, self.execute, loaded, sid)
+                    inflight[future] = (loaded, sid)
             if not inflight:
+                renewed = time.monotonic()
                 if self.options.watch and not self.stopping:
                     await asyncio.sleep(self.options.interval)
                     continue
                 return
-            done, _ = await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                loaded, sid = inflight.pop(task)
+            done, _ = await asyncio.wait(
+                inflight, timeout=renew_every, return_when=asyncio.FIRST_COMPLETED
+            )
+            if time.monotonic() - renewed >= renew_every:
+                renewed = time.monotonic()
+                self.renew([v for f, v in inflight.items() if f not in done])
+            finished: list[tuple[Loaded, str, str]] = []
+            for future in done:
+                loaded, sid = inflight.pop(future)
                 busy.discard(loaded.box.instance["sid"])
-                self.settle(loaded, sid, task.result())
-                if on_progress:
-                    on_progress(self.summary)
+                error = future.exception()
+                if error is not None:
+                    self.crashed(loaded, sid, error)
+                else:
+                    finished.append((loaded, sid, future.result()))
+            if finished:
+                self.settle(finished)
+            if on_progress:
+                on_progress(self.summary)
+
+
+def add_strategy_secret(redactor: Redactor, strategy: dict[str, Any]) -> None:
+    """The strategy's secret is never stored or printed: as written, and as resolved when it is
+    a `${env:NAME}` reference."""
+    secret = strategy.get("secret")
+    redactor.add(secret)
+    if isinstance(secret, str) and "${env:" in secret:
+        with contextlib.suppress(ValueError):  # not set: nothing to hide
+            redactor.add(resolve_env(secret, redactor))
 
 
 def _leased(until: Any, now: datetime) -> bool:
@@ -223,7 +394,7 @@ def dry_run(store: Store, callbacks: Callbacks, options: RunOptions) -> list[dic
         event = box.events[row["sid"]]
         if not loaded.engine.is_runnable(box, event):
             continue
-        redactor.add(loaded.strategy.get("secret"))
+        add_strategy_secret(redactor, loaded.strategy)
         executor = DryRunExecutor(loaded.engine.settings, options.env, redactor)
         engine = Engine(loaded.strategy, loaded.engine.settings, callbacks)
         engine.start_attempt(box, event, now, "dry-run")

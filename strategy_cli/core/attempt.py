@@ -59,6 +59,8 @@ def steps_view(results: list[dict[str, Any]]) -> dict[str, Any]:
             "success": r["success"],
             "message": r.get("message"),
         }
+        if "afterResumeData" in r:  # an async step's result, once resumed
+            view[r["step"]]["afterResumeData"] = r["afterResumeData"]
     return view
 
 

@@ -271,6 +271,9 @@ class Engine:
         )
         if "_resume" not in event:  # a resumed async attempt continues, it is not a new one
             event["attempt"] = (event.get("attempt") or 0) + 1
+            # Counts every attempt, never reset (resetAttempts, an operator's resume): the
+            # runner's idempotency keys use it, so a new attempt never reuses an old key.
+            event["_serial"] = max((event.get("_serial") or 0) + 1, event["attempt"])
             if event["attempt"] > 1 and event.get("taskStatus"):
                 event["cachedTaskStatus"] = event["taskStatus"]
         box.touch(event, now)
