@@ -93,3 +93,22 @@ def checked_attributes(settings: Any, attrs: Any) -> dict[str, Any]:
             f"attributes do not match instanceValidation ({len(problems)} problem(s)); nothing was stored"
         )
     return attrs  # type: ignore[no-any-return]
+
+
+CallbacksOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--callbacks",
+        help="Python module (or .py file) with callbacks; repeatable; adds to the project's.",
+    ),
+]
+
+
+def project_callbacks(modules: list[str] | None = None, env: str | None = None) -> Any:
+    """The project's configured callback modules (found upward from here) plus `modules`."""
+    from ..adapters.callbacks import load_callbacks
+    from ..adapters.config import config_for
+
+    config = config_for(Path.cwd())
+    search = [str(config.path.parent)] if config.path else []
+    return load_callbacks([*config.callbacks, *(modules or [])], env, search)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import DbOption, FormatOption, ReadFormat, json_argument
+from .common import DbOption, FormatOption, ReadFormat, json_argument, project_callbacks
 
 app = typer.Typer(help="Inspect and move single events.", no_args_is_help=True)
 SidArg = Annotated[str, typer.Argument(help="Event sid (or a unique prefix of 8+ characters).")]
@@ -50,7 +50,7 @@ def _change(sid: str, db: str | None, format: ReadFormat, op: Any, verb: str) ->
 
     with open_store(db) as store:
         instance, event = _instance_of(store, sid)
-        with changing(store, instance) as loaded:
+        with changing(store, instance, project_callbacks()) as loaded:
             record = loaded.box.events[event]
             before = record["status"]
             op(loaded.engine, loaded.box, record, datetime.now(UTC).replace(microsecond=0))

@@ -11,12 +11,14 @@ import typer
 
 from ..errors import StrategyError, UsageError
 from .common import (
+    CallbacksOption,
     DbOption,
     FormatOption,
     ReadFormat,
     checked_attributes,
     instant_option,
     json_argument,
+    project_callbacks,
     zone_of,
 )
 
@@ -56,6 +58,7 @@ def create(
         str | None, typer.Option("--end", help="End instant, ISO-8601: no cycle after it.")
     ] = None,
     description: Annotated[str | None, typer.Option("--description", help="Free text.")] = None,
+    callbacks: CallbacksOption = None,
     db: DbOption = None,
     format: FormatOption = ReadFormat.text,
 ) -> int:
@@ -64,7 +67,6 @@ def create(
     Example: strategy instance create loan-collection --attributes @customer.json
     """
     from ..adapters.operations import Loaded, save, with_strategy
-    from ..core.callbacks import DefaultCallbacks
     from ..core.engine import Engine
     from .common import open_store
     from .console import out, write_json
@@ -74,7 +76,7 @@ def create(
         record, settings = _strategy(store, strategy)
         attrs = checked_attributes(settings, attrs)
         zone = zone_of(settings)
-        engine = Engine(record, settings, DefaultCallbacks())
+        engine = Engine(record, settings, project_callbacks(callbacks))
         now = _now()
         begin = instant_option(start, zone, "--start") or now
         finish = instant_option(end, zone, "--end")
@@ -300,7 +302,7 @@ def _operate(sid: str, db: str | None, format: ReadFormat, verb: str, op: Any) -
     from .console import out, write_json
 
     with open_store(db) as store:
-        with changing(store, instance_sid(store, sid)) as loaded:
+        with changing(store, instance_sid(store, sid), project_callbacks()) as loaded:
             before = {s: e["status"] for s, e in loaded.box.events.items()}
             op(loaded.engine, loaded.box, _now())
         box = loaded.box

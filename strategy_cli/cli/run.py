@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import UsageError
-from .common import DbOption
+from .common import CallbacksOption, DbOption, project_callbacks
 
 
 def run(
@@ -29,10 +29,7 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the requests; send and change nothing.")
     ] = False,
-    callbacks: Annotated[
-        list[str] | None,
-        typer.Option("--callbacks", help="Python module with callbacks (repeatable)."),
-    ] = None,
+    callbacks: CallbacksOption = None,
     timeout: Annotated[
         float, typer.Option("--timeout", min=0.1, help="Per-request timeout, seconds.")
     ] = 30.0,
@@ -50,7 +47,7 @@ def run(
 
     with open_store(db) as store:
         sid = instance_sid(store, instance) if instance else None
-        hooks = _callbacks(callbacks, env)
+        hooks = project_callbacks(callbacks, env)
         options = RunOptions(
             env=env,
             instance=sid,
@@ -63,17 +60,6 @@ def run(
         if dry_run:
             return _dry_run(store, hooks, options)
         return _run(store, hooks, options)
-
-
-def _callbacks(modules: list[str] | None, env: str | None) -> Any:
-    from pathlib import Path
-
-    from ..adapters.callbacks import load_callbacks
-    from ..adapters.config import config_for
-
-    config = config_for(Path.cwd())
-    search = [str(config.path.parent)] if config.path else []
-    return load_callbacks([*config.callbacks, *(modules or [])], env, search)
 
 
 def _check_env(store: Any, env: str | None) -> None:
