@@ -28,8 +28,16 @@ def new_sid() -> str:
 
 
 def iso(instant: datetime) -> str:
+    # One operation stamps the same `now` several times: the same object gives the same text.
+    if instant is _last[0]:
+        return _last[1]
     # Keyed by the offset too: equal instants in different zones compare equal.
-    return _iso(instant, instant.utcoffset())
+    text = _iso(instant, instant.utcoffset())
+    _last[0], _last[1] = instant, text
+    return text
+
+
+_last: list[Any] = [None, ""]
 
 
 @lru_cache(maxsize=512)

@@ -35,13 +35,14 @@ class ScenarioExecutor:
         self.calls: Counter[tuple[str, str, str]] | None = None
         # Portfolios skip rendering each request: thousands of instances, nobody reads them.
         self.describe_requests = True
+        self._actions: dict[str, Any] = {}
 
     def execute(self, call: StepCall, callbacks: Callbacks) -> StepOutcome:
         scripted = self.script.next_outcome(f"{call.task.key}.{call.step.key}")
         if not call.step.action:
             return scripted or run_controller(call, callbacks)
         try:
-            _, service, method = lookup_action(self.settings, call.step.action)
+            _, service, method = self._lookup(call.step.action)
             described = self._describe(call) if self.describe_requests else None
         except RequestError as exc:
             return StepOutcome(False, message=str(exc))
@@ -57,6 +58,12 @@ class ScenarioExecutor:
         _check_response(outcome, method.responseValidation)
         outcome.hold = outcome.success and bool(method.async_)
         return outcome
+
+    def _lookup(self, key: str) -> Any:
+        found = self._actions.get(key)
+        if found is None:
+            found = self._actions[key] = lookup_action(self.settings, key)
+        return found
 
     def _describe(self, call: StepCall) -> dict[str, Any]:
         # Unscripted steps return no body, so `{{ steps.X.data... }}` may not resolve here:
