@@ -27,7 +27,7 @@ def timed(argv: list[str], runs: int) -> float:
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(argv, check=True, capture_output=True)
+        subprocess.run(argv, check=True, capture_output=True, env=tasks.ENV)
         samples.append((time.perf_counter() - started) * 1000)
     return statistics.median(samples)
 

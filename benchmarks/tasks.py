@@ -27,6 +27,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -225,8 +226,14 @@ def command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "strategy_cli"]
 
 
+# Timed runs see an environment like a real install's: bytecode is cached (PYTHONDONTWRITEBYTECODE
+# would recompile every module on every run), in a private prefix so the tree stays untouched.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+ENV["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "strategy-bench-pycache")
+
+
 def run(argv: list[str]) -> None:
-    done = subprocess.run(argv, capture_output=True, check=False)
+    done = subprocess.run(argv, capture_output=True, check=False, env=ENV)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr.decode(errors='replace')}")
 

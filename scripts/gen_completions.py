@@ -33,10 +33,15 @@ def _annotation(param: Any) -> Any:
 
 def _kind_of_type(param: Any) -> str:
     annotation = _annotation(param)
-    return "file" if isinstance(annotation, type) and issubclass(annotation, Path) else "text"
+    if isinstance(annotation, type) and issubclass(annotation, Path):
+        return "file"
+    return "file" if "Path" in type(getattr(param, "type", None)).__name__ else "text"
 
 
 def _choices(param: Any) -> list[str] | None:
+    choices = getattr(getattr(param, "type", None), "choices", None)
+    if choices:
+        return [str(getattr(c, "value", c)) for c in choices]
     annotation = _annotation(param)
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return [str(m.value) for m in annotation]
