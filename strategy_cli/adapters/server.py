@@ -97,6 +97,23 @@ def serve(store: Store, host: str, port: int) -> None:
         raise StrategyError(
             "strategy serve needs the server extra", hint="pip install 'strategy-cli[server]'"
         ) from None
+    check_port(host, port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     # Uvicorn's own access log prints request lines too; ours is the one without headers.
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+
+
+def check_port(host: str, port: int) -> None:
+    """A taken port or a bad host is the user's to fix: say so in one line (uvicorn would log
+    and exit 3, the code of an internal error)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(infos[0][4])
+    except OSError as exc:
+        raise StrategyError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint="choose another --port"
+        ) from None

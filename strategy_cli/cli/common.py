@@ -47,7 +47,8 @@ def json_argument(raw: str | None, option: str) -> Any:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{option}: cannot read {path}: {exc}") from None
+            reason = getattr(exc, "strerror", None) or exc
+            raise UsageError(f"{option}: cannot read {path}: {reason}") from None
         where = str(path)
     try:
         return json.loads(text)

@@ -25,10 +25,12 @@ def serve(
 
     Example: strategy serve --port 8080 --db team.db
     """
+    from ..adapters.server import check_port
     from ..adapters.server import serve as run_server
     from .common import open_store
     from .console import err
 
+    check_port(host, port)
     with open_store(db) as store:
         err().print(
             f"serving get-tasks from {store.path} on http://{host}:{port} (Ctrl-C stops)",
