@@ -8,24 +8,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..core.callbacks import CALLBACK_KINDS
 from ..core.document import Document
 from ..core.models import Settings
 from ..core.scenario import Scenario
 from ..errors import StrategyError, UsageError
 from .yamlsource import load_path
 
-CALLBACK_KEYS = frozenset(
-    {
-        "controller",
-        "controllerCallback",
-        "resumeControllerCallback",
-        "ifCallback",
-        "createIf",
-        "runOnCycleCallback",
-        "nextCycleDateCallback",
-        "retryEventCallback",
-    }
-)
+CALLBACK_KEYS = frozenset(CALLBACK_KINDS)
 
 
 def load_scenario(path: Path, settings: Settings | None = None) -> Scenario:

@@ -21,6 +21,7 @@ from .common import (
     project_callbacks,
     zone_of,
 )
+from .render_timeline import TimelineFormat
 
 app = typer.Typer(help="Create, inspect and steer instances.", no_args_is_help=True)
 SidArg = Annotated[str, typer.Argument(help="Instance sid (or a unique prefix of 8+ characters).")]
@@ -30,13 +31,6 @@ class InstanceStatus(StrEnum):
     ACTIVE = "ACTIVE"
     PAUSED = "PAUSED"
     CANCELED = "CANCELED"
-
-
-class TimelineFormat(StrEnum):
-    timeline = "timeline"
-    table = "table"
-    json = "json"
-    ics = "ics"
 
 
 def _now() -> datetime:
@@ -214,25 +208,12 @@ def timeline(
     Example: strategy instance timeline 3f2a9c1e --format json
     """
     from ..adapters.operations import instance_sid, load
-    from ..core.simulate import document
     from .common import open_store
-    from .console import write_json
-    from .render_timeline import print_table, print_timeline, to_ics
+    from .render_timeline import render_instance
 
     with open_store(db) as store:
         loaded = load(store, instance_sid(store, sid))
-    box, name = loaded.box, loaded.strategy["name"]
-    events = box.ordered_events()
-    if format is TimelineFormat.json:
-        write_json(document(box))
-    elif format is TimelineFormat.ics:
-        import sys
-
-        sys.stdout.buffer.write(to_ics(box.instance, events, name))
-    elif format is TimelineFormat.table:
-        print_table(events, loaded.engine.zone, title=f"{name} · instance {box.instance['sid']}")
-    else:
-        print_timeline(box.instance, events, box.state.get("notes", []), loaded.engine.zone, name)
+    render_instance(loaded.box, format, loaded.engine.zone, loaded.strategy["name"], "instance")
     return 0
 
 

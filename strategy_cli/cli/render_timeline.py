@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from ..core.records import kind_of
@@ -197,3 +198,29 @@ def to_ics(instance: dict[str, Any], events: list[dict[str, Any]], title: str) -
         item.add("categories", [kind_of(event)])
         cal.add_component(item)
     return cal.to_ical()
+
+
+class TimelineFormat(StrEnum):
+    timeline = "timeline"
+    table = "table"
+    json = "json"
+    ics = "ics"
+
+
+def render_instance(box: Any, format: TimelineFormat, zone: Any, name: str, label: str) -> None:
+    """One instance (`label`: "simulated instance" or "instance") in the chosen format."""
+    import sys
+
+    from ..core.simulate import document
+    from .console import write_json
+
+    events = box.ordered_events()
+    if format is TimelineFormat.json:
+        write_json(document(box))
+    elif format is TimelineFormat.ics:
+        sys.stdout.buffer.write(to_ics(box.instance, events, name))
+    elif format is TimelineFormat.table:
+        print_table(events, zone, title=f"{name} · {label} {box.instance['sid']}")
+    else:
+        title = f"{name} (simulated)" if label.startswith("simulated") else name
+        print_timeline(box.instance, events, box.state.get("notes", []), zone, title)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,13 +9,7 @@ import typer
 
 from ..errors import StrategyError, UsageError
 from .common import DbOption, checked_attributes, instant_option, json_argument, zone_of
-
-
-class SimFormat(StrEnum):
-    timeline = "timeline"
-    table = "table"
-    json = "json"
-    ics = "ics"
+from .render_timeline import TimelineFormat
 
 
 def simulate(
@@ -39,8 +32,8 @@ def simulate(
         ),
     ] = None,
     format: Annotated[
-        SimFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = SimFormat.timeline,
+        TimelineFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = TimelineFormat.timeline,
     db: DbOption = None,
     instances_file: Annotated[
         Path | None,
@@ -105,25 +98,12 @@ def _run_one(record: Any, settings: Any, attrs: Any, start: Any, cycles: int, pl
         raise StrategyError(f"simulation failed: {exc}") from None
 
 
-def _render(box: Any, format: SimFormat, zone: Any, name: str) -> None:
-    import sys
+def _render(box: Any, format: TimelineFormat, zone: Any, name: str) -> None:
+    from .console import err
+    from .render_timeline import render_instance
 
-    from ..core.simulate import document
-    from .console import err, write_json
-    from .render_timeline import print_table, print_timeline, to_ics
-
-    events = box.ordered_events()
-    if format is SimFormat.json:
-        write_json(document(box))
-    elif format is SimFormat.ics:
-        sys.stdout.buffer.write(to_ics(box.instance, events, name))
-    elif format is SimFormat.table:
-        print_table(events, zone, title=f"{name} · simulated instance {box.instance['sid']}")
-    else:
-        print_timeline(
-            box.instance, events, box.state.get("notes", []), zone, f"{name} (simulated)"
-        )
-    if format in (SimFormat.timeline, SimFormat.table):
+    render_instance(box, format, zone, name, "simulated instance")
+    if format in (TimelineFormat.timeline, TimelineFormat.table):
         err().print(f"simulated instance: {box.instance['sid']}", highlight=False)
 
 
@@ -135,7 +115,7 @@ def _portfolio(
     cycles: int,
     plan: Any,
     forecast: bool,
-    format: SimFormat,
+    format: TimelineFormat,
 ) -> int:
     from ..adapters.portfolio import count_lines, run_portfolio
     from .console import progress
@@ -143,7 +123,7 @@ def _portfolio(
 
     with progress("simulating instances", total=count_lines(path)) as advance:
         result = run_portfolio(store, record, settings, path, cycles, plan, forecast, advance)
-    render_portfolio(result, format is SimFormat.json, store.path)
+    render_portfolio(result, format is TimelineFormat.json, store.path)
     return 0
 
 

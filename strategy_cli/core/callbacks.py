@@ -7,7 +7,7 @@ the scenario. Both fall back to the declared defaults below for names they do no
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 CallbackKind = Literal[
     "controller",
@@ -19,6 +19,9 @@ CallbackKind = Literal[
     "nextCycleDateCallback",
     "retryEventCallback",
 ]
+
+# Every key under which a strategy names a callback.
+CALLBACK_KINDS: tuple[str, ...] = get_args(CallbackKind)
 
 # What a callback returns when nobody implements it: the strategy behaves as if it were absent.
 DEFAULTS: Mapping[str, Any] = {

@@ -9,20 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..callbacks import CALLBACK_KINDS
 from ..document import Document
 from ..findings import DocPath, Finding
 from .walk import did_you_mean
 
-KINDS = (
-    "controller",
-    "controllerCallback",
-    "resumeControllerCallback",
-    "ifCallback",
-    "createIf",
-    "runOnCycleCallback",
-    "nextCycleDateCallback",
-    "retryEventCallback",
-)
+KINDS = CALLBACK_KINDS
 
 
 def check_callbacks(doc: Document, known: frozenset[str] | None) -> Iterator[Finding]:
