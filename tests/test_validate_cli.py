@@ -62,8 +62,6 @@ def run(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = Non
     # One process runs many commands here: forget what a real run would only compute once.
     console._out_for.cache_clear()  # a console bound to an earlier test's stdout
     config._config_in.cache_clear()  # configuration files written by the test
-    typer_app = app.app
-    registered = typer_app.registered_commands[:], typer_app.registered_groups[:]
     out, err = io.StringIO(), io.StringIO()
     stdin_stream = io.TextIOWrapper(io.BytesIO(stdin or b""), encoding="utf-8")
     code: Any = None
@@ -78,8 +76,6 @@ def run(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = Non
             app.main()
         except SystemExit as exc:
             code = exc.code
-        finally:  # main() registers the commands again on every call
-            typer_app.registered_commands[:], typer_app.registered_groups[:] = registered
     result = Run(int(code or 0), out.getvalue(), err.getvalue())
     assert "Traceback" not in result.out + result.err, result
     assert "internal error" not in result.err, result

@@ -195,7 +195,7 @@ class LifecycleTask(FileModel):
 
 
 class Config(FileModel):
-    requestDelayTime: Annotated[int, Field(ge=0, le=5000)] | None = None
+    requestDelayTime: Annotated[float, Field(ge=0, le=5000)] | None = None  # ms; a number
     manualTrigger: bool | None = None
     timezone: str | None = None
     instanceValidation: Bag | None = None

@@ -96,7 +96,7 @@ def _from_attributes(doc: Document, props: dict[str, Any] | None) -> Iterator[Fi
                 f"`from: {name}` names no attribute of instanceValidation",
                 hint=did_you_mean(name, props) or known(props),
             )
-        elif not _is_time(props[name]):
+        elif not _is_time(props[name], get_in(doc.data, VALIDATION)):
             yield doc.finding(
                 "invalid-from-attribute",
                 (*path, "from"),
@@ -105,8 +105,15 @@ def _from_attributes(doc: Document, props: dict[str, Any] | None) -> Iterator[Fi
             )
 
 
-def _is_time(schema: Any) -> bool:
-    return isinstance(schema, dict) and schema.get("type") in ("timestamp", "string")
+def _is_time(schema: Any, root: Any) -> bool:
+    """A timestamp or string schema, following `ref`s into the root's definitions."""
+    for _ in range(16):  # refs can chain; a loop of refs is no timestamp
+        if not isinstance(schema, dict):
+            return False
+        if "ref" not in schema:
+            return schema.get("type") in ("timestamp", "string")
+        schema = (root.get("definitions") or {}).get(schema["ref"]) if isinstance(root, dict) else None
+    return False
 
 
 def _templates(doc: Document, props: dict[str, Any] | None) -> Iterator[Finding]:
