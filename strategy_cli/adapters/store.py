@@ -468,13 +468,15 @@ class Store:
         strategy_sid = record.get("strategyId")
         if isinstance(embedded, dict) and embedded.get("name"):
             name = embedded["name"]
-        elif strategy_sid in names:
+        elif strategy_sid is not None and strategy_sid in names:
             name = names[strategy_sid]
         else:
             row = self.conn.execute(
                 "SELECT name FROM strategies WHERE sid = ?", (strategy_sid,)
             ).fetchone()
-            name = names[strategy_sid] = row[0] if row else None
+            name = row[0] if row else None
+            if strategy_sid is not None:
+                names[strategy_sid] = name
         try:
             sid, status = record["sid"], record["status"]
         except KeyError as exc:

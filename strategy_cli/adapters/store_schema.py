@@ -21,14 +21,15 @@ APPLICATION_ID = 0x53545254
 
 def _v1(db: sqlite_utils.Database) -> None:
     """Strategies (every version), instances and events."""
-    db["strategies"].create(
+    table = db.table  # a Table (db[name] could also be a View, to a type checker)
+    table("strategies").create(
         {"sid": str, "name": str, "version": int, "digest": str, "record": str},
         pk="sid",
         not_null=["name", "version", "record"],
     )
-    db["strategies"].create_index(["name", "version"], "strategies_name_version", unique=True)
+    table("strategies").create_index(["name", "version"], "strategies_name_version", unique=True)
 
-    db["instances"].create(
+    table("instances").create(
         {
             "sid": str,
             "strategy_sid": str,
@@ -42,10 +43,10 @@ def _v1(db: sqlite_utils.Database) -> None:
         pk="sid",
         not_null=["status", "simulated", "record"],
     )
-    db["instances"].create_index(["strategy_name"], "instances_strategy_name")
-    db["instances"].create_index(["status"], "instances_status")
+    table("instances").create_index(["strategy_name"], "instances_strategy_name")
+    table("instances").create_index(["status"], "instances_status")
 
-    db["events"].create(
+    table("events").create(
         {
             "sid": str,
             "instance_sid": str,
@@ -59,8 +60,10 @@ def _v1(db: sqlite_utils.Database) -> None:
         not_null=["instance_sid", "status", "date_utc", "main", "simulated", "record"],
     )
     # Events of an instance by status and date; due events by status and date.
-    db["events"].create_index(["instance_sid", "status", "date_utc"], "events_instance_status_date")
-    db["events"].create_index(["status", "date_utc"], "events_status_date")
+    table("events").create_index(
+        ["instance_sid", "status", "date_utc"], "events_instance_status_date"
+    )
+    table("events").create_index(["status", "date_utc"], "events_status_date")
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 

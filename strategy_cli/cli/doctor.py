@@ -34,7 +34,7 @@ def _report(db: str | None) -> dict[str, Any]:
     from ..adapters.config import config_for
     from ..adapters.platform import config_path
 
-    versions = {"strategy": __version__, "python": platform.python_version()}
+    versions: dict[str, str | None] = {"strategy": __version__, "python": platform.python_version()}
     for dist in (
         "typer",
         "rich",

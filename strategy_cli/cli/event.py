@@ -13,7 +13,8 @@ app = typer.Typer(help="Inspect and move single events.", no_args_is_help=True)
 SidArg = Annotated[str, typer.Argument(help="Event sid (or a unique prefix of 8+ characters).")]
 
 
-def _instance_of(store: Any, sid: str) -> str:
+def _instance_of(store: Any, sid: str) -> tuple[str, str]:
+    """(instance sid, event sid) of an event given by sid or prefix."""
     from ..adapters.operations import event_sid
 
     event = store.get_event(event_sid(store, sid))
@@ -34,7 +35,7 @@ def show(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.tex
     from .console import out, write_json
 
     with open_store(db) as store:
-        event = public(store.get_event(event_sid(store, sid)))
+        event = public(store.get_event(event_sid(store, sid)) or {})
     if format is ReadFormat.json:
         write_json(event)
     else:

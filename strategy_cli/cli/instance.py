@@ -144,7 +144,7 @@ def list_instances(
         )
         names = {
             sid: (store.get_strategy(sid) or {}).get("name", sid)
-            for sid in {r.get("strategyId") for r in rows}
+            for sid in {str(r.get("strategyId", "")) for r in rows}
         }
     if format is ReadFormat.json:
         write_json([public(r) for r in rows])
@@ -156,7 +156,7 @@ def list_instances(
         nxt = (r.get("nextEvent") or {}).get("date")
         table.add_row(
             r["sid"][:8],
-            names.get(r.get("strategyId", ""), str(r.get("strategyId")))[:24],
+            str(names.get(str(r.get("strategyId", "")), r.get("strategyId")))[:24],
             r["status"],
             str(r["cycle"]),
             _utc_minute(nxt) if nxt else "-",
@@ -266,7 +266,9 @@ def tasks(
             full = instance_sid(store, sid)
             doc = tasks_document(store, full)
             if format is not ReadFormat.json:
-                kinds = {e["sid"]: kind_of(e) for e in store.pending_events_of(full)}
+                kinds: dict[str, str] = {
+                    e["sid"]: kind_of(e) for e in store.pending_events_of(full)
+                }
     if format is ReadFormat.json:
         write_json(doc)
     else:

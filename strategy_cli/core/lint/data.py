@@ -112,7 +112,9 @@ def _is_time(schema: Any, root: Any) -> bool:
             return False
         if "ref" not in schema:
             return schema.get("type") in ("timestamp", "string")
-        schema = (root.get("definitions") or {}).get(schema["ref"]) if isinstance(root, dict) else None
+        schema = (
+            (root.get("definitions") or {}).get(schema["ref"]) if isinstance(root, dict) else None
+        )
     return False
 
 

@@ -61,11 +61,11 @@ def _duplicate_cycles(doc: Document) -> Iterator[Finding]:
 
 def _leading_up_lengths(doc: Document) -> Iterator[Finding]:
     for path, cal in items(doc.data, CALENDARS):
-        after = cal.get("scheduleAfter")
-        if not _measurable(after) or after.get("amount", 0) == 0:  # type: ignore[union-attr]
+        after: Any = cal.get("scheduleAfter")
+        if not _measurable(after) or after.get("amount", 0) == 0:
             continue
         for lpath, lead in items(doc.data, (*path, "leadingUpTasks")):
-            before = lead.get("scheduleBefore")
+            before: Any = lead.get("scheduleBefore")
             if _measurable(before) and delay_minutes(before) > delay_minutes(after):
                 yield doc.finding(
                     "leading-up-before-previous-cycle",
