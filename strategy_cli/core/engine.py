@@ -85,6 +85,7 @@ class Engine:
         self.tasks = {t.key: t for t in settings.tasks}
         self._seq = 0
         self.defer_refresh = False
+        self._walkers: dict[tuple[str, int], Walker] = {}
 
     # --- creation -------------------------------------------------------------------------
 
@@ -299,7 +300,7 @@ class Engine:
         task = self.tasks.get(event["task"])
         if task is None:
             return self._fail(box, event, f"task '{event['task']}' is not in strategy version", now)
-        walker = Walker(task, executor, self.callbacks)
+        walker = self._walker(task, executor)
         resume = event.pop("_resume", None)
         if resume is not None:
             result = walker.resume(event, box.instance, resume.get("data"))
@@ -308,6 +309,14 @@ class Engine:
         if clock is not None:
             now = clock()
         return self._settle(box, event, walker, result, started, now)
+
+    def _walker(self, task: Any, executor: StepExecutor) -> Walker:
+        """One walker per task and executor: its step table is built once, not per attempt."""
+        key = (task.key, id(executor))
+        walker = self._walkers.get(key)
+        if walker is None or walker.executor is not executor:
+            walker = self._walkers[key] = Walker(task, executor, self.callbacks)
+        return walker
 
     def resume_event(self, box: InstanceBox, event: Record, data: Any, now: datetime) -> None:
         """An async method's result arrived: the event becomes due to continue its flow."""
