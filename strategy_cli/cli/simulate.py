@@ -103,7 +103,7 @@ def _render(box: Any, format: TimelineFormat, zone: Any, name: str) -> None:
     from .render_timeline import render_instance
 
     render_instance(box, format, zone, name, "simulated instance")
-    if format in (TimelineFormat.timeline, TimelineFormat.table):
+    if format is not TimelineFormat.json:  # JSON carries the sid; stderr keeps stdout clean
         err().print(f"simulated instance: {box.instance['sid']}", highlight=False)
 
 
