@@ -151,5 +151,13 @@ def tasks_document(store: Store, sid: str) -> list[dict[str, Any]]:
     inst = with_strategy(instance, strategy)
     strat = public_strategy(strategy)
     return [
-        {**public(e), "instance": inst, "strategy": strat} for e in store.pending_events_of(sid)
+        {**public(e), "instance": inst, "strategy": strat}
+        for e in _by_date(store.pending_events_of(sid))
     ]
+
+
+def _by_date(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """By date, then in creation order (the store breaks ties by sid, which is random)."""
+    from datetime import datetime
+
+    return sorted(events, key=lambda e: (datetime.fromisoformat(e["date"]), e.get("_seq", 0)))
