@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.models import Service, Settings
-from .http import REDACTED, HttpExecutor, Redactor, Reply, authorization_for
+from ..core.redaction import REDACTED, Redactor
+from .http import HttpExecutor, Reply, authorization_for
 
 
 class DryRunExecutor(HttpExecutor):

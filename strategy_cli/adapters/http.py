@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,38 +21,10 @@ from ..core import jtd
 from ..core.attempt import StepCall, StepOutcome, run_controller
 from ..core.callbacks import Callbacks
 from ..core.models import Authorization, Service, Settings
+from ..core.redaction import Redactor
 from ..core.requests import PlannedRequest, RequestError, base_url, build, lookup_action
 
-REDACTED = "***"
-SECRET_HEADERS = frozenset({"authorization", "strategy-secret", "proxy-authorization", "x-api-key"})
 _ENV = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-class Redactor:
-    """Remembers every secret value of a run and scrubs it from anything stored or printed."""
-
-    def __init__(self, names: Iterable[str] = ()) -> None:
-        self.names = {n.lower() for n in names} | SECRET_HEADERS
-        self.values: set[str] = set()
-        self._lock = threading.Lock()
-
-    def add(self, value: Any) -> None:
-        if isinstance(value, str) and len(value) >= 4:
-            with self._lock:
-                self.values.add(value)
-
-    def scrub(self, value: Any, key: str | None = None) -> Any:
-        if key is not None and key.lower() in self.names:
-            return REDACTED
-        if isinstance(value, dict):
-            return {k: self.scrub(v, str(k)) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.scrub(v) for v in value]
-        if isinstance(value, str):
-            for secret in sorted(self.values, key=len, reverse=True):
-                if secret in value:
-                    value = value.replace(secret, REDACTED)
-        return value
 
 
 def resolve_env(value: Any, redactor: Redactor) -> Any:

@@ -28,8 +28,9 @@ from typing import Any
 from ..core.callbacks import Callbacks
 from ..core.engine import Engine, InstanceBox
 from ..core.records import iso
+from ..core.redaction import Redactor
 from ..errors import StrategyError
-from .http import HttpExecutor, LoopBridge, Redactor, Stats, resolve_env
+from .http import HttpExecutor, LoopBridge, Stats, resolve_env
 from .operations import Loaded, load, save
 from .store import Store
 from .strategies import settings_of

@@ -16,6 +16,7 @@ from .callbacks import Callbacks
 from .engine import Engine, InstanceBox
 from .models import Settings
 from .records import Record
+from .redaction import Redactor
 from .requests import RequestError, build, lookup_action
 from .scenario import Scenario, Script, ScriptedCallbacks
 from .timecalc import shift, wall_of
@@ -36,6 +37,9 @@ class ScenarioExecutor:
         # Portfolios skip rendering each request: thousands of instances, nobody reads them.
         self.describe_requests = True
         self._actions: dict[str, Any] = {}
+        # Simulated requests are shown and stored too: secret headers never appear in them.
+        config = settings.config
+        self.redactor = Redactor(config.redact or [] if config else [])
 
     def execute(self, call: StepCall, callbacks: Callbacks) -> StepOutcome:
         scripted = self.script.next_outcome(f"{call.task.key}.{call.step.key}")
@@ -69,7 +73,7 @@ class ScenarioExecutor:
         # Unscripted steps return no body, so `{{ steps.X.data... }}` may not resolve here:
         # it is shown as written instead of failing a step that would succeed for real.
         request = build(self.settings, str(call.step.action), call.context(), self.env, _LENIENT)
-        return request.describe()
+        return self.redactor.scrub(request.describe())
 
 
 _LENIENT = frozenset({"steps"})
