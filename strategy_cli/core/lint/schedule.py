@@ -62,7 +62,7 @@ def _duplicate_cycles(doc: Document) -> Iterator[Finding]:
 def _leading_up_lengths(doc: Document) -> Iterator[Finding]:
     for path, cal in items(doc.data, CALENDARS):
         after: Any = cal.get("scheduleAfter")
-        if not _measurable(after) or after.get("amount", 0) == 0:
+        if not _measurable(after):
             continue
         for lpath, lead in items(doc.data, (*path, "leadingUpTasks")):
             before: Any = lead.get("scheduleBefore")
