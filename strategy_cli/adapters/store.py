@@ -412,34 +412,28 @@ class Store:
     @_guarded
     def get_strategy(self, name_or_sid: str, version: int | None = None) -> Record | None:
         """The strategy with that sid, or that name's given (default: latest) version."""
-        if version is None:
-            row = self.conn.execute(
-                "SELECT record FROM strategies WHERE name = ?1 OR sid = ?1 "
-                "ORDER BY sid = ?1 DESC, version DESC LIMIT 1",
-                (name_or_sid,),
-            ).fetchone()
-        else:
-            row = self.conn.execute(
-                "SELECT record FROM strategies WHERE (name = ?1 OR sid = ?1) AND version = ?2 "
-                "LIMIT 1",
-                (name_or_sid, int(version)),
-            ).fetchone()
-        return _loads(row[0]) if row else None
+        row = self._strategy_column("record", name_or_sid, version)
+        return _loads(row) if row else None
 
     @_guarded
     def strategy_digest(self, name_or_sid: str, version: int | None = None) -> str | None:
         """The stored digest of `get_strategy(name_or_sid, version)`."""
+        return self._strategy_column("digest", name_or_sid, version)
+
+    def _strategy_column(self, column: str, name_or_sid: str, version: int | None) -> Any:
         if version is None:
-            row = self.conn.execute(
-                "SELECT digest FROM strategies WHERE name = ?1 OR sid = ?1 "
-                "ORDER BY sid = ?1 DESC, version DESC LIMIT 1",
-                (name_or_sid,),
-            ).fetchone()
+            sql = (
+                f"SELECT {column} FROM strategies WHERE name = ?1 OR sid = ?1 "
+                "ORDER BY sid = ?1 DESC, version DESC LIMIT 1"
+            )
+            params: tuple[Any, ...] = (name_or_sid,)
         else:
-            row = self.conn.execute(
-                "SELECT digest FROM strategies WHERE (name = ?1 OR sid = ?1) AND version = ?2",
-                (name_or_sid, int(version)),
-            ).fetchone()
+            sql = (
+                f"SELECT {column} FROM strategies WHERE (name = ?1 OR sid = ?1) AND version = ?2 "
+                "LIMIT 1"
+            )
+            params = (name_or_sid, int(version))
+        row = self.conn.execute(sql, params).fetchone()
         return row[0] if row else None
 
     @_guarded

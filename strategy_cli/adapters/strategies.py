@@ -71,7 +71,7 @@ def _record(data: dict[str, Any], model: StrategyFile) -> dict[str, Any]:
         "settings": data["settings"],
         "createdAt": now,
         "updatedAt": now,
-        "_digest": digest(data),
+        "digest": digest(data),  # the store keeps it in its own column
     }
 
 
@@ -89,12 +89,13 @@ def apply_strategy(store: Store, loaded: LoadedStrategy) -> tuple[dict[str, Any]
     """Store a strategy: a new name or changed settings add a version, the same file is a no-op."""
     record = loaded.record
     latest = store.get_strategy(record["name"])
-    if latest is not None and latest.get("_digest") == record["_digest"]:
+    if latest is not None and store.strategy_digest(record["name"]) == record["digest"]:
         return latest, "unchanged"
     if latest is not None:
         record = {**record, "version": int(latest["version"]) + 1}
     store.put_strategy(record)
-    return record, "created" if latest is None else "new-version"
+    stored = {k: v for k, v in record.items() if k != "digest"}
+    return stored, "created" if latest is None else "new-version"
 
 
 def settings_of(record: dict[str, Any]) -> Settings:
