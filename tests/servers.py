@@ -163,6 +163,10 @@ class RecordingServer:
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
+        if len(body) < length:
+            # The client died mid-request (a killed runner): no service would have seen it.
+            h.close_connection = True
+            return
         parts = urlsplit(h.path)
         seen = Seen(
             method=h.command,

@@ -37,7 +37,7 @@ Bag = dict[str, Any]
 class FileModel(BaseModel):
     """A part of a strategy file: unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=False)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
 
 class ApiModel(BaseModel):

@@ -1,17 +1,14 @@
-"""Schema rules: the pydantic models' verdict, turned into findings with positions."""
+"""Schema rules: the models' verdict (through the generated shape table), turned into findings
+with positions."""
 
 from __future__ import annotations
 
-import types
-import typing
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
+from .. import shapes
 from ..document import Document, get_in
 from ..findings import DocPath, Finding
-from ..models import StrategyFile
 from .walk import did_you_mean
 
 _TYPE_NAMES = {
@@ -32,13 +29,10 @@ _RANGE = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
 
 
 def check_schema(doc: Document) -> Iterator[Finding]:
-    try:
-        StrategyFile.model_validate(doc.data)
-    except ValidationError as exc:
-        for err in exc.errors(include_url=False):
-            finding = _finding(doc, err)
-            if finding is not None:
-                yield finding
+    for err in shapes.errors(doc.data):
+        finding = _finding(doc, err)
+        if finding is not None:
+            yield finding
 
 
 # Reported as invalid-jtd-schema by data.py, which checks what a JTD schema must be.
@@ -52,7 +46,7 @@ def _finding(doc: Document, err: Any) -> Finding | None:
         return None
     name = str(loc[-1]) if loc else "document"
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
+        allowed = shapes.allowed_keys(loc[:-1])
         hint = did_you_mean(name, allowed) or (
             f"allowed: {', '.join(allowed)}" if allowed else None
         )
@@ -105,40 +99,6 @@ def _kind(value: Any) -> str:
     if isinstance(value, str):
         return f"the string {value!r}" if len(value) < 40 else "a string"
     return "a list" if isinstance(value, list) else "a mapping"
-
-
-def _allowed_keys(loc: DocPath) -> list[str]:
-    model: Any = StrategyFile
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        model = _field_model(model, part)
-        if model is None:
-            return []
-    if not (isinstance(model, type) and issubclass(model, BaseModel)):
-        return []
-    return [f.alias or n for n, f in model.model_fields.items()]
-
-
-def _field_model(model: Any, key: str) -> Any:
-    if not (isinstance(model, type) and issubclass(model, BaseModel)):
-        return None
-    for n, f in model.model_fields.items():
-        if (f.alias or n) == key:
-            return _unwrap(f.annotation)
-    return None
-
-
-def _unwrap(tp: Any) -> Any:
-    """list[X] | None -> X: the model a nested mapping is validated against."""
-    while True:
-        origin = typing.get_origin(tp)
-        if origin in (typing.Union, types.UnionType):
-            tp = next(a for a in typing.get_args(tp) if a is not type(None))
-        elif origin in (list, typing.Annotated):
-            tp = typing.get_args(tp)[0]
-        else:
-            return tp
 
 
 def check_timezone(doc: Document) -> Iterator[Finding]:
