@@ -93,6 +93,10 @@ def main() -> None:
         if _state["debug"]:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug and report it", 3)
+    if rv == ExitCode.INTERRUPTED:
+        # typer answers Ctrl-C inside a command by returning 130 without a word; no command
+        # returns 130 itself, so say what happened.
+        _fail("interrupted", None, ExitCode.INTERRUPTED)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 

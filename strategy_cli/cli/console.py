@@ -50,7 +50,12 @@ def write_json(document: object) -> None:
 
 @contextmanager
 def progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr for long work; yields `advance(n)`."""
+    """A progress bar on stderr for long work; yields `advance(n)`. Only on a terminal: in a
+    log or a pipe it would leave nothing useful (but a stray blank line)."""
+    console = err()
+    if not console.is_terminal:
+        yield lambda n: None
+        return
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -64,7 +69,7 @@ def progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=err(),
+        console=console,
         transient=True,
     )
     with bar:
