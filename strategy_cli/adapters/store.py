@@ -33,6 +33,8 @@ __all__ = [
     "Store",
     "StoreError",
     "default_store_path",
+    "event_rows",
+    "instance_row",
     "settings_digest",
     "utc_key",
 ]
@@ -40,6 +42,7 @@ __all__ = [
 Record = dict[str, Any]
 TERMINAL_STATUSES = ("PROCESSED", "FAILED", "CANCELED")
 DEFAULT_BUSY_TIMEOUT_MS = 5000
+PAGE_SIZE = 16384  # of new stores; an existing one keeps its own
 
 # SQLite primary result codes (`sqlite_errorcode & 0xFF`).
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
@@ -73,9 +76,33 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-_dumps: Callable[[Any], str] = json.JSONEncoder(
-    separators=(",", ":"), ensure_ascii=False, default=_json_default
-).encode
+def _compact_dumps() -> Callable[[Any], str]:
+    """Compact JSON text of a record (non-ASCII kept as is).
+
+    `JSONEncoder.encode` builds a new C encoder at every call, ~15% of encoding an event: this
+    builds one, once. It keeps no circular-reference markers, so one instance serves every call
+    (records are trees: a cycle would raise RecursionError instead of ValueError).
+    """
+    plain = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_json_default)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    try:  # an internal of CPython's json module: any surprise falls back to the plain encoder
+        encode = make(  # type: ignore[misc]
+            None, _json_default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+        )
+        probe = {"a": [1, 2.5, None, True, "é\n"]}
+        if "".join(encode(probe, 0)) != plain.encode(probe):
+            return plain.encode
+    except TypeError:  # no accelerator (None is not callable) or another signature
+        return plain.encode
+    join = "".join
+
+    def dumps(value: Any) -> str:
+        return join(encode(value, 0))
+
+    return dumps
+
+
+_dumps = _compact_dumps()
 _loads = json.loads
 
 
@@ -162,6 +189,68 @@ _INSTANCE_INSERT = (
 )
 
 
+# --- rows ---------------------------------------------------------------------------------------
+# Pure functions (no connection): a portfolio's worker processes build rows with them, and the
+# Store's own writes go through them too. `where` (the store's path) only names it in errors.
+
+
+def instance_row(
+    record: Record, state: Record | None, simulated: int, strategy_name: str | None, where: str
+) -> tuple[Any, ...]:
+    """The instances-table row of a record (stored without its embedded strategy)."""
+    if "strategy" in record:
+        record = {k: v for k, v in record.items() if k != "strategy"}
+    try:
+        sid, status = record["sid"], record["status"]
+    except KeyError as exc:
+        raise StoreError(f"{where}: instance record without {exc}") from None
+    return (
+        sid,
+        record.get("strategyId"),
+        strategy_name,
+        status,
+        simulated,
+        _optional_key(record.get("createdAt") or record.get("startDate")),
+        _dumps(record),
+        _dumps(state if state is not None else {}),
+    )
+
+
+def event_rows(records: Iterable[Record], simulated: int, where: str) -> Iterator[tuple[Any, ...]]:
+    """The events-table rows of records; a record that cannot be stored is a StoreError."""
+    cache = _KEY_CACHE
+    to_key = _utc_key_of_text
+    dumps = _dumps
+    record: Record = {}
+    try:
+        for record in records:
+            date = record["date"]
+            yield (
+                record["sid"],
+                record["instanceSid"],
+                record["status"],
+                cache.get(date) or to_key(date),
+                1 if record.get("main") else 0,
+                simulated,
+                dumps(record),
+            )
+    except KeyError as exc:
+        raise StoreError(f"{where}: event record {record.get('sid', '?')} without {exc}") from None
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise _bad_event(where, record, exc) from None
+
+
+def _bad_event(where: str, record: Record, exc: Exception) -> StoreError:
+    date = record.get("date")
+    try:
+        utc_key(date)  # type: ignore[arg-type]
+    except (TypeError, ValueError, AttributeError):
+        return StoreError(
+            f"{where}: event {record.get('sid', '?')}: date {date!r} is not an RFC 3339 instant"
+        )
+    return StoreError(f"{where}: event {record.get('sid', '?')} cannot be stored ({exc})")
+
+
 class Store:
     """One SQLite store file (or ":memory:", which keeps nothing)."""
 
@@ -223,6 +312,11 @@ class Store:
                 hint="set STRATEGY_DB to another file",
             )
         self._check_version(version)
+        if version == 0 and not tables:
+            # A new file: pick the page size before the first write fixes it. Records are ~1 KB
+            # JSON texts; 16 KB pages hold a dozen, and a bulk write (a simulated portfolio)
+            # then writes and checkpoints far fewer pages (~40% less time than 4 KB pages).
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         if not memory:
             self._use_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -457,34 +551,22 @@ class Store:
         self, record: Record, state: Record | None, simulated: int, names: dict[str, str | None]
     ) -> tuple[Any, ...]:
         embedded = record.get("strategy")
-        if "strategy" in record:
-            record = {k: v for k, v in record.items() if k != "strategy"}
         strategy_sid = record.get("strategyId")
         if isinstance(embedded, dict) and embedded.get("name"):
             name = embedded["name"]
         elif strategy_sid is not None and strategy_sid in names:
             name = names[strategy_sid]
         else:
-            row = self.conn.execute(
-                "SELECT name FROM strategies WHERE sid = ?", (strategy_sid,)
-            ).fetchone()
-            name = row[0] if row else None
+            name = self.strategy_name(strategy_sid)
             if strategy_sid is not None:
                 names[strategy_sid] = name
-        try:
-            sid, status = record["sid"], record["status"]
-        except KeyError as exc:
-            raise StoreError(f"{self.path}: instance record without {exc}") from None
-        return (
-            sid,
-            strategy_sid,
-            name,
-            status,
-            simulated,
-            _optional_key(record.get("createdAt") or record.get("startDate")),
-            _dumps(record),
-            _dumps(state if state is not None else {}),
-        )
+        return instance_row(record, state, simulated, name, self.path)
+
+    @_guarded
+    def strategy_name(self, sid: str | None) -> str | None:
+        """The name of the stored strategy with that sid (None if there is none)."""
+        row = self.conn.execute("SELECT name FROM strategies WHERE sid = ?", (sid,)).fetchone()
+        return row[0] if row else None
 
     @_guarded
     def put_instance(self, record: Record, state: Record, *, simulated: bool = False) -> None:
@@ -553,39 +635,7 @@ class Store:
     # --- events ---------------------------------------------------------------------------------
 
     def _event_rows(self, records: Iterable[Record], simulated: int) -> Iterator[tuple[Any, ...]]:
-        cache = _KEY_CACHE
-        to_key = _utc_key_of_text
-        dumps = _dumps
-        record: Record = {}
-        try:
-            for record in records:
-                date = record["date"]
-                yield (
-                    record["sid"],
-                    record["instanceSid"],
-                    record["status"],
-                    cache.get(date) or to_key(date),
-                    1 if record.get("main") else 0,
-                    simulated,
-                    dumps(record),
-                )
-        except KeyError as exc:
-            raise StoreError(
-                f"{self.path}: event record {record.get('sid', '?')} without {exc}"
-            ) from None
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise self._bad_event(record, exc) from None
-
-    def _bad_event(self, record: Record, exc: Exception) -> StoreError:
-        date = record.get("date")
-        try:
-            utc_key(date)  # type: ignore[arg-type]
-        except (TypeError, ValueError, AttributeError):
-            return StoreError(
-                f"{self.path}: event {record.get('sid', '?')}: date {date!r} "
-                "is not an RFC 3339 instant"
-            )
-        return StoreError(f"{self.path}: event {record.get('sid', '?')} cannot be stored ({exc})")
+        return event_rows(records, simulated, self.path)
 
     @_guarded
     def put_events(self, records: Iterable[Record], *, simulated: bool = False) -> int:
@@ -692,3 +742,13 @@ class Store:
                 (self._instance_row(record, state, sim, names) for record, state in instances),
             )
             conn.executemany(_EVENT_INSERT, self._event_rows(events, sim))
+
+    @_guarded
+    def insert_rows(
+        self, instances: Iterable[tuple[Any, ...]], events: Iterable[tuple[Any, ...]]
+    ) -> None:
+        """Insert or replace rows built by `instance_row` / `event_rows` (e.g. in a worker
+        process): one executemany per table, in the current transaction (or a new one)."""
+        with self.transaction():
+            self.conn.executemany(_INSTANCE_INSERT, instances)
+            self.conn.executemany(_EVENT_INSERT, events)

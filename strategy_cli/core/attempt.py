@@ -247,7 +247,11 @@ class Walker:
 
 def _chosen_step(overrides: Any) -> str | None:
     """`overrides.nextStep` of a controller's result: the step to go to next."""
-    if isinstance(overrides, Mapping) and isinstance(overrides.get("nextStep"), str):
+    if (
+        overrides is not None
+        and isinstance(overrides, Mapping)
+        and isinstance(overrides.get("nextStep"), str)
+    ):
         return str(overrides["nextStep"]) or None
     return None
 
@@ -265,10 +269,15 @@ def _failed(state: AttemptResult, step: Step | None, message: str) -> AttemptRes
 
 def _result(step: Step, outcome: StepOutcome, event: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {"step": step.key, "success": outcome.success, "fromCache": False}
-    for key in ("message", "httpData", "data", "overrides"):
-        value = getattr(outcome, key)
-        if value is not None:
-            result[key] = value
+    # Spelled out rather than a loop over getattr: this runs for every step of every attempt.
+    if outcome.message is not None:
+        result["message"] = outcome.message
+    if outcome.httpData is not None:
+        result["httpData"] = outcome.httpData
+    if outcome.data is not None:
+        result["data"] = outcome.data
+    if outcome.overrides is not None:
+        result["overrides"] = outcome.overrides
     if event.get("correlationId"):
         result["correlationId"] = event["correlationId"]
     return result
@@ -276,7 +285,7 @@ def _result(step: Step, outcome: StepOutcome, event: dict[str, Any]) -> dict[str
 
 def _apply_overrides(state: AttemptResult, instance: dict[str, Any], overrides: Any) -> None:
     """A controller may merge attributes or ask to cancel the instance."""
-    if not isinstance(overrides, Mapping):
+    if overrides is None or not isinstance(overrides, Mapping):
         return
     attrs = overrides.get("attributes")
     if isinstance(attrs, Mapping):

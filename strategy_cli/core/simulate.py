@@ -15,7 +15,7 @@ from .attempt import StepCall, StepOutcome, run_controller
 from .callbacks import Callbacks
 from .engine import Engine, InstanceBox
 from .models import Settings
-from .records import Record
+from .records import Record, instant_of, parse_iso
 from .redaction import Redactor
 from .requests import RequestError, build, lookup_action
 from .scenario import Scenario, Script, ScriptedCallbacks
@@ -23,6 +23,7 @@ from .timecalc import shift, wall_of
 
 # A strategy whose retries reset forever would never finish; a year of events is far below this.
 MAX_ACTIONS = 100_000
+_QUEUED = frozenset({"PENDING", "ONHOLD"})
 
 
 class ScenarioExecutor:
@@ -79,6 +80,10 @@ class ScenarioExecutor:
 _LENIENT = frozenset({"steps"})
 
 
+def _date_of(event: Record) -> datetime:
+    return instant_of(event["date"])
+
+
 def _check_response(outcome: StepOutcome, schema: Any) -> None:
     if outcome.success and schema is not None and outcome.data is not None:
         problems = jtd.describe(schema, outcome.data)
@@ -129,19 +134,22 @@ class Simulation:
 
     def _enqueue(self, box: InstanceBox) -> None:
         changed, box.changed = box.changed, []
+        # Only PENDING and ONHOLD events are queued: the others need no sorting.
+        changed = [e for e in changed if e["status"] in _QUEUED] if changed else changed
         # By date, so events that are late run in date order (a cycle's leading-ups first).
-        changed.sort(key=lambda e: datetime.fromisoformat(e["date"]))
+        if len(changed) > 1:
+            changed.sort(key=_date_of)
         for event in changed:
             status = event["status"]
             if status == "PENDING":
-                self._push(datetime.fromisoformat(event["date"]), "run", event["sid"])
+                self._push(parse_iso(event["date"]), "run", event["sid"])
             elif status == "ONHOLD" and event.get("_awaiting"):
                 self._push(self._resume_time(event), "resume", event["sid"])
             elif status == "ONHOLD" and self.scenario.manual == "trigger":
-                self._push(datetime.fromisoformat(event["date"]), "trigger", event["sid"])
+                self._push(parse_iso(event["date"]), "trigger", event["sid"])
         if box.state.get("taskless") and box.state.get("queuedTaskless") != box.instance["cycle"]:
             box.state["queuedTaskless"] = box.instance["cycle"]
-            self._push(datetime.fromisoformat(box.instance["executionDate"]), "advance", "")
+            self._push(parse_iso(box.instance["executionDate"]), "advance", "")
 
     def _resume_time(self, event: Record) -> datetime:
         spec = self.scenario.resume.get(f"{event['task']}.{event['taskStatus']['lastStep']}")
@@ -161,7 +169,7 @@ class Simulation:
             return
         event = box.events[sid]
         if action == "run":
-            if datetime.fromisoformat(event["date"]) <= when and engine.is_runnable(box, event):
+            if instant_of(event["date"]) <= when and engine.is_runnable(box, event):
                 engine.execute(box, event, self.executor, when)
         elif action == "trigger" and event["status"] == "ONHOLD" and not event.get("_awaiting"):
             engine.trigger(box, event, when)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import calendar
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -44,10 +43,12 @@ class TimeError(ValueError):
     """A time value that cannot be used (bad `from` attribute, unknown zone, out of range)."""
 
 
-@dataclass(frozen=True, slots=True)
-class WallTime:
+class WallTime(NamedTuple):
     """Intended wall time: local date/time the arithmetic aimed at. day may exceed the month's
     length (e.g. Feb 31); the time may fall inside a DST gap.
+
+    Immutable and hashable; a named tuple rather than a frozen dataclass because a simulation
+    builds several per event, and a tuple is built (and hashed, see `resolve`) much faster.
 
     ``fold`` picks the later of two instants sharing an ambiguous wall time. It is 1 only when an
     elapsed-time step (hours/minutes) landed on the second occurrence: without it, ``+1 hour``
@@ -111,8 +112,13 @@ def _local(wt: WallTime, day: int, zone: ZoneInfo) -> datetime:
         raise TimeError(f"wall time {wt} is out of range: {exc}") from exc
 
 
+@functools.lru_cache(maxsize=4096)
 def resolve(wt: WallTime, zone: ZoneInfo) -> tuple[datetime, tuple[NoteKind, ...]]:
-    """The instant an intended wall time stands for, and the adjustments made to reach it."""
+    """The instant an intended wall time stands for, and the adjustments made to reach it.
+
+    Cached (the result is immutable): the instances of a portfolio share most of their dates,
+    and the same object for the same date also saves `records.iso` formatting it again.
+    """
     notes: tuple[NoteKind, ...] = ()
     day = wt.day
     if day > 28:  # no month is shorter, so the common case skips monthrange
@@ -221,8 +227,9 @@ def _step_months(base: WallTime, n: int, zone: ZoneInfo) -> WallTime:
 
 
 def _add_days(base: WallTime, n: int) -> WallTime:
-    # The intended day is clamped first so Feb 31 + 1 day is Mar 1, not Mar 3.
-    day = min(base.day, _month_len(base.year, base.month))
+    # The intended day is clamped first so Feb 31 + 1 day is Mar 1, not Mar 3 (no month is
+    # shorter than 28 days, so the common case skips monthrange).
+    day = base.day if base.day <= 28 else min(base.day, _month_len(base.year, base.month))
     try:
         moved = date.fromordinal(date(base.year, base.month, day).toordinal() + n)
     except (ValueError, OverflowError) as exc:
