@@ -6,7 +6,8 @@ with a main task and two leading-up tasks, and a JSON-lines file of instances (d
 about 360,000 events), then prints, side by side:
 
 - events/second of `strategy simulate FILE --instances-file F --cycles 12 --db TMP --format json`
-  (one subprocess, wall time), and its peak memory (ru_maxrss of the child);
+  (one subprocess, wall time), and its peak memory (the summed RSS of the command and
+  its worker processes, sampled every 100 ms);
 - events/second of a plain sqlite3 `executemany` insert of as many rows of the same size into a
   fresh database (the floor: what writing the rows costs with nothing else to do).
 
@@ -26,6 +27,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -139,7 +141,8 @@ def write_inputs(folder: Path, instances: int) -> tuple[Path, Path]:
 
 
 def run_simulate(spath: Path, ipath: Path, db: Path) -> tuple[float, float, int, float]:
-    """Wall seconds, CPU seconds, events simulated, and the child's peak RSS in MB."""
+    """Wall seconds, CPU seconds, events simulated, and the peak of the summed RSS (MB) of the
+    command and its worker processes."""
     cmd = [sys.executable, "-m", "strategy_cli", "simulate", str(spath)]
     cmd += [
         "--instances-file",
@@ -152,13 +155,62 @@ def run_simulate(spath: Path, ipath: Path, db: Path) -> tuple[float, float, int,
         "json",
     ]
     began = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=bench_env(db.parent)
+    )
+    peak = [0]
+    sampler = threading.Thread(target=sample_tree_rss, args=(proc, peak), daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
     wall = time.perf_counter() - began
+    sampler.join()
     if proc.returncode != 0:
-        sys.exit(f"strategy simulate failed ({proc.returncode}):\n{proc.stderr}")
-    events = int(json.loads(proc.stdout)["events"])
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the only child so far
-    return wall, usage.ru_utime + usage.ru_stime, events, usage.ru_maxrss / 1024  # KB on Linux
+        sys.exit(f"strategy simulate failed ({proc.returncode}):\n{err}")
+    events = int(json.loads(out)["events"])
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its workers
+    single = usage.ru_maxrss / 1024  # KB on Linux: the largest single process
+    return wall, usage.ru_utime + usage.ru_stime, events, max(peak[0] / 1024, single)
+
+
+def bench_env(tmp: Path) -> dict[str, str]:
+    """Bytecode cached (in `tmp`), as in a real install; each worker process imports the
+    package too, so PYTHONDONTWRITEBYTECODE would have every one compile it from source."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPYCACHEPREFIX": str(tmp / "pycache"), "NO_COLOR": "1"}
+
+
+def sample_tree_rss(proc: subprocess.Popen[str], peak: list[int]) -> None:
+    """Every 100 ms, the summed RSS (KB) of `proc` and its descendants (Linux /proc)."""
+    while proc.poll() is None:
+        peak[0] = max(peak[0], sum(rss_kb(pid) for pid in tree(proc.pid)))
+        time.sleep(0.1)
+
+
+def tree(root: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += [child for child, parent in parents.items() if parent == pid]
+    return found
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def average_row_bytes(db: Path) -> int:
@@ -225,7 +277,7 @@ def main() -> None:
         f"{'ok' if ok_rate else 'MISSED'}"
     )
     print(
-        f"peak memory: {peak_mb:.0f} MB (target < {TARGET_PEAK_MB} MB): {'ok' if ok_mem else 'MISSED'}"
+        f"peak memory, all processes: {peak_mb:.0f} MB (target < {TARGET_PEAK_MB} MB): {'ok' if ok_mem else 'MISSED'}"
     )
     sys.exit(0 if ok_rate and ok_mem else 1)
 
