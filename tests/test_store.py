@@ -209,6 +209,24 @@ def test_migrations_run_in_order_and_only_once(
     assert calls == [2]
 
 
+def test_a_version_1_store_is_migrated_keeping_its_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "store.db"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:1])
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 1)
+    index = "SELECT sql FROM sqlite_master WHERE name = 'events_status_date'"
+    with Store(path) as s:
+        s.put_strategy(strategy())
+        s.put_events([event("e1", "2024-01-01T00:00:00Z")])
+        assert "WHERE" not in s.conn.execute(index).fetchone()[0]
+    monkeypatch.undo()
+    with Store(path) as s:
+        assert s.schema_version == SCHEMA_VERSION >= 2
+        assert s.conn.execute(index).fetchone()[0].endswith("WHERE simulated = 0")
+        assert [e["sid"] for e in s.due_events("2024-02-01T00:00:00Z")] == ["e1"]
+
+
 def test_failing_migration_leaves_the_store_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -67,5 +67,17 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    """The due-events index leaves simulated events out.
+
+    Only the runner looks events up by status and date, and it never runs a simulated event
+    (its query says `simulated = 0`, which lets SQLite use the partial index). A simulated
+    portfolio writes hundreds of thousands of events: keeping them out of this index makes
+    writing them about a third cheaper.
+    """
+    db.execute("DROP INDEX events_status_date")
+    db.execute("CREATE INDEX events_status_date ON events (status, date_utc) WHERE simulated = 0")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
