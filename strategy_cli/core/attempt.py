@@ -114,7 +114,7 @@ class Walker:
         self.callbacks = callbacks
 
     def attempt(self, event: dict[str, Any], instance: dict[str, Any]) -> AttemptResult:
-        cached = _cached_successes(event) if (event.get("attempt") or 0) > 1 else {}
+        cached = _cached_successes(event) if (event.get("attempt") or 0) > 1 else _NONE_CACHED
         return self.walk(self.task.initialStep, event, instance, AttemptResult("success"), cached)
 
     def resume(
@@ -152,7 +152,7 @@ class Walker:
         event: dict[str, Any],
         instance: dict[str, Any],
         state: AttemptResult,
-        cached: dict[str, dict[str, Any]],
+        cached: Mapping[str, dict[str, Any]],
     ) -> AttemptResult:
         key = start
         for _ in range(MAX_STEPS_PER_ATTEMPT):
@@ -171,9 +171,11 @@ class Walker:
             if state.cancel_instance:
                 return state
             if outcome.success or step.optional:
-                if outcome.success:
-                    state.reset_attempts |= bool(step.resetAttempts)
-                chosen = _chosen_step(outcome.overrides)  # a controller may pick the next step
+                if outcome.success and step.resetAttempts:
+                    state.reset_attempts = True
+                # A controller may pick the next step (the guard skips a call per step).
+                overrides = outcome.overrides
+                chosen = _chosen_step(overrides) if overrides is not None else None
                 try:
                     key = chosen or (
                         None
@@ -196,7 +198,7 @@ class Walker:
         event: dict[str, Any],
         instance: dict[str, Any],
         state: AttemptResult,
-        cached: dict[str, dict[str, Any]],
+        cached: Mapping[str, dict[str, Any]],
     ) -> StepOutcome:
         if step.key in cached and not step.repeatOnRetry:
             result = {**cached[step.key], "fromCache": True}
@@ -208,7 +210,8 @@ class Walker:
         else:
             outcome = StepOutcome(True)  # a routing step
         state.results.append(_result(step, outcome, event))
-        _apply_overrides(state, instance, outcome.overrides)
+        if outcome.overrides is not None:  # rare: skip the call
+            _apply_overrides(state, instance, outcome.overrides)
         return outcome
 
     def _next_on_success(
@@ -293,6 +296,10 @@ def _apply_overrides(state: AttemptResult, instance: dict[str, Any], overrides: 
         instance["attributes"] = {**(instance.get("attributes") or {}), **attrs}
     if overrides.get("cancelInstance") is True:
         state.cancel_instance = True
+
+
+# A first attempt has no cached results; shared, never written to.
+_NONE_CACHED: Mapping[str, dict[str, Any]] = {}
 
 
 def _cached_successes(event: dict[str, Any]) -> dict[str, dict[str, Any]]:

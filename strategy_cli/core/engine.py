@@ -28,6 +28,7 @@ from .schedule import (
 from .timecalc import TimeError, WallTime, get_zone, wall_of
 
 ZERO = RetryDelay(unit="minutes", amount=0)
+_NO_CONTEXT: dict[str, Any] = {}  # for a strategy whose cycles call no callback; never written
 
 
 class OperationError(StrategyError):
@@ -50,8 +51,9 @@ class InstanceBox:
         self.dirty.add(event["sid"])
         self.changed.append(event)
 
-    def touch(self, event: Record, now: datetime) -> None:
-        event["updatedAt"] = iso(now)
+    def touch(self, event: Record, now: datetime, stamp: str | None = None) -> None:
+        """Mark `event` changed at `now`; `stamp` is `iso(now)` when the caller already has it."""
+        event["updatedAt"] = iso(now) if stamp is None else stamp
         self.dirty.add(event["sid"])
         self.changed.append(event)
 
@@ -83,6 +85,11 @@ class Engine:
         self.zone = get_zone(config.timezone if config else None)
         self.manual = bool(config and config.manualTrigger)
         self.tasks = {t.key: t for t in settings.tasks}
+        # Only these callbacks read a cycle's context: without them it is not built.
+        self._cycle_callbacks = any(
+            cal.runOnCycleCallback or cal.nextCycleDateCallback
+            for cal in settings.schedule.calendars
+        )
         self._seq = 0
         self.defer_refresh = False
         self._walkers: dict[tuple[str, int], Walker] = {}
@@ -179,7 +186,7 @@ class Engine:
 
     def _enter_cycle(self, box: InstanceBox, n: int, base: WallTime, now: datetime) -> bool:
         """Compute cycle n from the previous intended wall time and create its events."""
-        ctx = {**self.context(box), "cycle": n}
+        ctx = {**self.context(box), "cycle": n} if self._cycle_callbacks else _NO_CONTEXT
         cal = calendar_for(self.settings, n, self.callbacks, ctx)
         if cal is None:
             self._end_schedule(box, f"no calendar applies to cycle {n}")
@@ -199,7 +206,7 @@ class Engine:
         inst["cycle"] = cycle.number
         inst["executionDate"] = iso(cycle.moment.instant)
         inst["executionDay"] = cycle.moment.intended.day
-        box.state["intended"] = list(_wall_tuple(cycle.moment.intended))
+        box.state["intended"] = list(cycle.moment.intended)  # a WallTime is a tuple
         box.state["calendar"] = cycle.calendar.key
         box.state["taskless"] = not cycle.calendar.task
         for planned in cycle.events:
@@ -213,7 +220,8 @@ class Engine:
             event = self._event(
                 box, planned.task, planned.moment, planned.kind, cycle.number, now, False
             )
-            self._adjustment_notes(box, event, planned.moment)
+            if planned.moment.adjustments:  # rare: skip the call
+                self._adjustment_notes(box, event, planned.moment)
 
     def _adjustment_notes(self, box: InstanceBox, event: Record, at: Moment) -> None:
         if not at.adjustments:  # the usual case: skip formatting the texts
@@ -279,7 +287,7 @@ class Engine:
             event["_serial"] = max((event.get("_serial") or 0) + 1, event["attempt"])
             if event["attempt"] > 1 and event.get("taskStatus"):
                 event["cachedTaskStatus"] = event["taskStatus"]
-        box.touch(event, now)
+        box.touch(event, now, stamp)
 
     def execute(
         self, box: InstanceBox, event: Record, executor: StepExecutor, now: datetime
@@ -359,7 +367,8 @@ class Engine:
             self.cancel(
                 box, now, reason="CONTROLLER_HELPER", event_reason="INSTANCE_CANCEL_TASK_REQUESTED"
             )
-        self._refresh(box, now)
+        if not self.defer_refresh:  # _refresh, without a call per simulated event
+            self.refresh(box, now)
         return str(event["status"])
 
     def _processed(
@@ -370,13 +379,14 @@ class Engine:
         now: datetime,
         advance: bool = True,
     ) -> None:
+        stamp = iso(now)
         event["status"] = "PROCESSED"
-        event["finishedAt"] = iso(now)
+        event["finishedAt"] = stamp
         event["finishDelta"] = _ms(now, _instant(event["date"]))
         event["executionTime"] = _ms(now, started)
         event["errorMessage"] = None
-        event["_history"].append(_history(event, "processed", now))
-        box.touch(event, now)
+        event["_history"].append(_history(event, "processed", stamp))
+        box.touch(event, now, stamp)
         current = event.get("createdCycle") == box.instance["cycle"]
         if advance and event.get("main") and box.instance["status"] == "ACTIVE" and current:
             self.advance(box, now)
@@ -394,11 +404,11 @@ class Engine:
             retry_at = shifted(
                 wall_of(now, self.zone), delay, self.zone, box.instance.get("attributes") or {}
             )
-            event["_history"].append(_history(event, "failed", now, result.message))
+            event["_history"].append(_history(event, "failed", iso(now), result.message))
             event.update(status="PENDING", date=iso(retry_at.instant))
             box.touch(event, now)
             return
-        event["_history"].append(_history(event, "failed", now, result.message))
+        event["_history"].append(_history(event, "failed", iso(now), result.message))
         if policy is not None and policy.pauseBeforeCancel:
             walker.side_step("onBeforePause", result.failed_step, event, box.instance, result)
             event["taskStatus"]["taskResults"] = result.results
@@ -568,13 +578,11 @@ def _as_delay(value: Any) -> Any:
     raise CallbackError(f"retryEventCallback returned {value!r}, not a delay or minutes")
 
 
-def _history(
-    event: Record, outcome: str, now: datetime, message: str | None = None
-) -> dict[str, Any]:
+def _history(event: Record, outcome: str, at: str, message: str | None = None) -> dict[str, Any]:
     return {
         "attempt": event.get("attempt"),
         "date": event["date"],
-        "at": iso(now),
+        "at": at,
         "outcome": outcome,
         "message": message,
     }
@@ -584,10 +592,6 @@ def _ms(later: datetime, earlier: datetime) -> int:
     if later is earlier:  # e.g. a simulated attempt takes no time
         return 0
     return int((later - earlier).total_seconds() * 1000)
-
-
-def _wall_tuple(wt: WallTime) -> tuple[int, ...]:
-    return (wt.year, wt.month, wt.day, wt.hour, wt.minute, wt.second, wt.microsecond, wt.fold)
 
 
 def _wall(values: list[int]) -> WallTime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from .callbacks import Callbacks
@@ -23,17 +23,20 @@ class Note:
         return {"kind": self.kind, "message": self.message, "eventSid": self.eventSid}
 
 
-@dataclass(slots=True)
-class Moment:
-    """A computed date: the instant, its intended wall time, and what resolution adjusted."""
+class Moment(NamedTuple):
+    """A computed date: the instant, its intended wall time, and what resolution adjusted.
+
+    Immutable: `shifted` hands the same one to every instance that computes the same date.
+    """
 
     instant: datetime
     intended: WallTime
     adjustments: tuple[NoteKind, ...] = ()
 
 
-@dataclass(slots=True)
-class PlannedEvent:
+class PlannedEvent(NamedTuple):
+    """Immutable: a calendar's leading-up events are planned once per date (`_leading_ups`)."""
+
     task: str
     moment: Moment
     kind: str  # main | leading-up
@@ -56,7 +59,26 @@ def moment(intended: WallTime, zone: ZoneInfo) -> Moment:
 def shifted(
     base: WallTime, delay: Delay | None, zone: ZoneInfo, attrs: Mapping[str, Any], sign: int = 1
 ) -> Moment:
-    return moment(base if delay is None else shift(base, delay, zone, attrs, sign), zone)
+    if delay is None:
+        return moment(base, zone)
+    if getattr(delay, "from_", None) is not None:  # counts from an attribute: per instance
+        return moment(shift(base, delay, zone, attrs, sign), zone)
+    # Otherwise a pure function of its arguments, and a portfolio's instances compute the same
+    # few cycle dates over and over: remembered, by the delay's identity (the entry keeps the
+    # delay alive, so no other object can take its id meanwhile).
+    key = (base, id(delay), sign, zone)
+    hit = _shifted.get(key)
+    if hit is not None and hit[0] is delay:
+        return hit[1]
+    at = moment(shift(base, delay, zone, attrs, sign), zone)
+    if len(_shifted) >= _SHIFTED_MAX:
+        _shifted.clear()
+    _shifted[key] = (delay, at)
+    return at
+
+
+_shifted: dict[tuple[WallTime, int, int, ZoneInfo], tuple[Any, Moment]] = {}
+_SHIFTED_MAX = 8192
 
 
 def calendar_for(
@@ -118,11 +140,43 @@ def plan_cycle(
     """The leading-up events of cycle n in declaration order, then its main event (so a
     leading-up at the main's own instant, scheduleBefore 0, still comes before it)."""
     cycle = Cycle(n, cal, when)
-    for lead in cal.leadingUpTasks or []:
-        if not lead.task:
-            continue
-        at = shifted(when.intended, lead.scheduleBefore, zone, attrs, sign=-1)
-        cycle.events.append(PlannedEvent(lead.task, at, "leading-up", skipped=at.instant < start))
+    events = cycle.events
+    for planned in _leading_ups(cal, when.intended, zone, attrs):
+        if planned.moment.instant < start:
+            planned = planned._replace(skipped=True)
+        events.append(planned)
     if cal.task:
-        cycle.events.append(PlannedEvent(cal.task, when, "main"))
+        events.append(PlannedEvent(cal.task, when, "main"))
     return cycle
+
+
+def _leading_ups(
+    cal: Calendar, intended: WallTime, zone: ZoneInfo, attrs: Mapping[str, Any]
+) -> tuple[PlannedEvent, ...]:
+    """The leading-up events of `cal`'s cycle at `intended`, none marked skipped yet.
+
+    The instances of a portfolio plan the same few cycle dates over and over: remembered by the
+    calendar's identity (kept alive by the entry), unless a delay counts from an attribute.
+    """
+    key = (id(cal), intended, zone)
+    hit = _planned.get(key)
+    if hit is not None and hit[0] is cal:
+        return hit[1]
+    leads = [lead for lead in cal.leadingUpTasks or [] if lead.task]
+    planned = tuple(
+        PlannedEvent(
+            str(lead.task),
+            shifted(intended, lead.scheduleBefore, zone, attrs, sign=-1),
+            "leading-up",
+        )
+        for lead in leads
+    )
+    if all(lead.scheduleBefore is None or lead.scheduleBefore.from_ is None for lead in leads):
+        if len(_planned) >= _PLANNED_MAX:
+            _planned.clear()
+        _planned[key] = (cal, planned)
+    return planned
+
+
+_planned: dict[tuple[int, WallTime, ZoneInfo], tuple[Calendar, tuple[PlannedEvent, ...]]] = {}
+_PLANNED_MAX = 4096

@@ -8,6 +8,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from . import jtd
@@ -43,11 +44,20 @@ class ScenarioExecutor:
         self.redactor = Redactor(config.redact or [] if config else [])
 
     def execute(self, call: StepCall, callbacks: Callbacks) -> StepOutcome:
-        scripted = self.script.next_outcome(f"{call.task.key}.{call.step.key}")
-        if not call.step.action:
+        step, script = call.step, self.script
+        # Most scenarios script no outcome: skip formatting the key then.
+        scripted = (
+            script.next_outcome(f"{call.task.key}.{step.key}") if script.scenario.outcomes else None
+        )
+        action = step.action
+        if not action:
             return scripted or run_controller(call, callbacks)
         try:
-            _, service, method = self._lookup(call.step.action)
+            # Looked up once per action, not once per step run.
+            found = self._actions.get(action)
+            if found is None:
+                found = self._actions[action] = lookup_action(self.settings, action)
+            _, service, method = found
             described = self._describe(call) if self.describe_requests else None
         except RequestError as exc:
             return StepOutcome(False, message=str(exc))
@@ -60,15 +70,10 @@ class ScenarioExecutor:
             if outcome.httpData and "response" in outcome.httpData:
                 response.update(outcome.httpData["response"])
             outcome.httpData = {"request": described, "response": response}
-        _check_response(outcome, method.responseValidation)
+        if method.responseValidation is not None:
+            _check_response(outcome, method.responseValidation)
         outcome.hold = outcome.success and bool(method.async_)
         return outcome
-
-    def _lookup(self, key: str) -> Any:
-        found = self._actions.get(key)
-        if found is None:
-            found = self._actions[key] = lookup_action(self.settings, key)
-        return found
 
     def _describe(self, call: StepCall) -> dict[str, Any]:
         # Unscripted steps return no body, so `{{ steps.X.data... }}` may not resolve here:
@@ -80,8 +85,7 @@ class ScenarioExecutor:
 _LENIENT = frozenset({"steps"})
 
 
-def _date_of(event: Record) -> datetime:
-    return instant_of(event["date"])
+_first = itemgetter(0)
 
 
 def _check_response(outcome: StepOutcome, schema: Any) -> None:
@@ -112,12 +116,13 @@ class Simulation:
         box.instance["_simulated"] = True
         self.clock = start
         self._enqueue(box)
+        queue, latest = self.queue, self.latest
         for _ in range(MAX_ACTIONS):
-            if not self.queue:
+            if not queue:
                 break
-            when, seq, action, sid = heapq.heappop(self.queue)
+            when, seq, action, sid = heapq.heappop(queue)
             self.clock = when
-            if self.latest.get((action, sid)) == seq:  # older entries were superseded
+            if latest.get((action, sid)) == seq:  # older entries were superseded
                 self._act(box, action, sid, when)
             self._enqueue(box)
         else:
@@ -133,20 +138,23 @@ class Simulation:
         heapq.heappush(self.queue, (when, self.seq, action, sid))
 
     def _enqueue(self, box: InstanceBox) -> None:
-        changed, box.changed = box.changed, []
-        # Only PENDING and ONHOLD events are queued: the others need no sorting.
-        changed = [e for e in changed if e["status"] in _QUEUED] if changed else changed
-        # By date, so events that are late run in date order (a cycle's leading-ups first).
-        if len(changed) > 1:
-            changed.sort(key=_date_of)
-        for event in changed:
-            status = event["status"]
-            if status == "PENDING":
-                self._push(parse_iso(event["date"]), "run", event["sid"])
-            elif status == "ONHOLD" and event.get("_awaiting"):
-                self._push(self._resume_time(event), "resume", event["sid"])
-            elif status == "ONHOLD" and self.scenario.manual == "trigger":
-                self._push(parse_iso(event["date"]), "trigger", event["sid"])
+        changed = box.changed
+        if changed:
+            box.changed = []
+            # Only PENDING and ONHOLD events are queued: the others need no sorting. Each date
+            # is parsed once, for the sort and the queue.
+            queued = [(parse_iso(e["date"]), e) for e in changed if e["status"] in _QUEUED]
+            # By date, so events that are late run in date order (a cycle's leading-ups first).
+            if len(queued) > 1:
+                queued.sort(key=_first)
+            for when, event in queued:
+                status = event["status"]
+                if status == "PENDING":
+                    self._push(when, "run", event["sid"])
+                elif status == "ONHOLD" and event.get("_awaiting"):
+                    self._push(self._resume_time(event), "resume", event["sid"])
+                elif status == "ONHOLD" and self.scenario.manual == "trigger":
+                    self._push(when, "trigger", event["sid"])
         if box.state.get("taskless") and box.state.get("queuedTaskless") != box.instance["cycle"]:
             box.state["queuedTaskless"] = box.instance["cycle"]
             self._push(parse_iso(box.instance["executionDate"]), "advance", "")
