@@ -607,3 +607,26 @@ def test_default_store_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     assert default_store_path() == tmp_path / "home" / ".local" / "share" / "strategy" / "store.db"
     monkeypatch.setenv("STRATEGY_DB", str(tmp_path / "mine.db"))
     assert default_store_path() == tmp_path / "mine.db"
+
+
+def test_records_are_stored_as_standard_json(store: Store) -> None:
+    """orjson writes them; what it refuses goes to the standard encoder; JSON has no NaN."""
+    import datetime
+
+    data = {
+        "when": datetime.datetime(2024, 1, 1, 9, 30, tzinfo=datetime.UTC),
+        "text": "Müller ✓",
+        "nan": float("nan"),
+    }
+    store.put_events(
+        [
+            {**event("e1", "2024-01-01T00:00:00Z"), "data": data},
+            {**event("e2", "2024-01-01T00:00:00Z"), "data": {1: "int key", "big": 2**70}},
+        ]
+    )
+    first, second = store.get_event("e1"), store.get_event("e2")
+    assert first is not None and second is not None
+    assert first["data"] == {"when": "2024-01-01T09:30:00+00:00", "text": "Müller ✓", "nan": None}
+    assert second["data"] == {"1": "int key", "big": 2**70}  # the standard encoder's work
+    (text,) = store.conn.execute("SELECT record FROM events WHERE sid = 'e1'").fetchone()
+    assert '"text":"Müller ✓"' in text
