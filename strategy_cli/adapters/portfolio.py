@@ -113,7 +113,7 @@ def run_portfolio(
     # All or nothing: a bad line (or Ctrl-C) leaves the store as it was.
     with (
         _open(path) as handle,
-        store.transaction(),
+        store.bulk_transaction(),
         _simulated(job, _chunks(_numbered(path, handle)), workers) as chunks,
     ):
         for chunk in chunks:

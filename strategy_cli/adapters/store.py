@@ -742,6 +742,43 @@ class Store:
             )
             conn.executemany(_EVENT_INSERT, self._event_rows(events, sim))
 
+    @contextmanager
+    def bulk_transaction(self) -> Iterator[None]:
+        """`transaction()` for a large write (a simulated portfolio: hundreds of MB of rows).
+
+        In WAL mode each page is written twice, to the log and back into the file at the
+        checkpoint that follows the commit, which then takes seconds after all the work is done.
+        When no other connection has the store open, the write runs with a rollback journal
+        instead: pages go to the file as the work proceeds, and the commit is as atomic (an
+        interrupted write is rolled back at the next open; `synchronous = FULL` keeps that true
+        across a power cut). The store is back in WAL mode afterwards. Other commands that open
+        the store meanwhile wait for the write, up to the busy timeout.
+        """
+        switched = self._leave_wal()
+        try:
+            with self.transaction():
+                yield
+        finally:
+            if switched:
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+                self._use_wal(self.conn)
+
+    def _leave_wal(self) -> bool:
+        if self.path == ":memory:" or self._depth:
+            return False
+        conn = self.conn
+        conn.execute("PRAGMA busy_timeout = 0")  # someone else has it open: keep WAL, at once
+        try:
+            mode = str(conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]).lower()
+        except sqlite3.OperationalError:
+            mode = "wal"
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+        if mode != "delete":
+            return False
+        conn.execute("PRAGMA synchronous = FULL")
+        return True
+
     @_guarded
     def insert_rows(
         self, instances: Iterable[tuple[Any, ...]], events: Iterable[tuple[Any, ...]]

@@ -63,7 +63,7 @@ def simulate(
     zone = zone_of(loaded.settings)
     plan = load_scenario(scenario, loaded.settings) if scenario else None
     if instances_file is not None:
-        with open_store(db) as store, store.transaction():
+        with open_store(db) as store, store.bulk_transaction():
             record, _ = apply_strategy(store, loaded)
             return _portfolio(
                 store, record, loaded.settings, instances_file, cycles, plan, forecast, format

@@ -153,3 +153,57 @@ def test_ctrl_c_says_so_and_stores_nothing(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM events").fetchone() == (0,)
     assert conn.execute("SELECT count(*) FROM instances").fetchone() == (0,)
+
+
+def test_a_lone_portfolio_write_skips_the_wal_and_leaves_the_store_in_wal(tmp_path: Path) -> None:
+    lines = [loan_line(i) for i in range(12)]
+    store, result = simulate(tmp_path, "lone", lines, workers=0)
+    assert isinstance(result, PortfolioResult) and result.instances == 12
+    assert store.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert store.conn.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL again
+    conn = sqlite3.connect(store.path)
+    assert conn.execute("SELECT count(*) FROM instances").fetchone() == (12,)
+
+
+def test_a_store_someone_else_has_open_keeps_its_wal(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    Store(path).close()
+    other = sqlite3.connect(path)
+    other.execute("SELECT count(*) FROM events").fetchone()  # an idle reader, as a runner is
+    with Store(path) as store, store.bulk_transaction():
+        assert store.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        store.put_events([{"sid": "e", "instanceSid": "i", "status": "PENDING",
+                           "date": "2026-01-01T00:00:00Z"}])  # fmt: skip
+    assert other.execute("SELECT count(*) FROM events").fetchone() == (1,)
+
+
+def test_a_write_killed_midway_is_rolled_back_at_the_next_open(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(loan_line(i) for i in range(20_000)) + "\n", encoding="utf-8")
+    db = tmp_path / "killed.db"
+    journal = tmp_path / "killed.db-journal"
+    command = [sys.executable, "-m", "strategy_cli", "simulate", str(LOAN)]
+    proc = subprocess.Popen(
+        [*command, "--instances-file", str(path), "--db", str(db), "--format", "json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (journal.exists() and journal.stat().st_size) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(1.0)  # well into the write
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert journal.exists()  # a hot journal: the write was cut short
+    with Store(db) as store:
+        assert store.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert store.conn.execute("SELECT count(*) FROM events").fetchone() == (0,)
+        assert store.conn.execute("SELECT count(*) FROM instances").fetchone() == (0,)
+        assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
