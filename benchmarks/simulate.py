@@ -256,8 +256,10 @@ def main() -> None:
         folder = Path(tmp)
         spath, ipath = write_inputs(folder, args.instances)
         print(f"{args.instances} instances x {CYCLES} cycles (main + 2 leading-up tasks each)")
+        os.sync()  # each timed write starts with no other write-back in flight
         wall, cpu, events, peak_mb = run_simulate(spath, ipath, folder / "store.db")
         size = average_row_bytes(folder / "store.db")
+        os.sync()
         floor, floor_cpu = raw_insert(folder / "floor.db", events, size)
     rate, floor_rate = events / wall, events / floor
     share = rate / floor_rate
