@@ -4,8 +4,13 @@ it, and a bad line fails the whole run the same way (the first bad line, nothing
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -124,24 +129,24 @@ def test_a_line_that_is_not_utf8_is_named(
     assert sqlite3.connect(store.path).execute("SELECT count(*) FROM events").fetchone() == (0,)
 
 
-def test_ctrl_c_says_so_and_stores_nothing(tmp_path: Path) -> None:
-    """The terminal's Ctrl-C reaches the whole process group: the command and its workers."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
+def start_large_portfolio(tmp_path: Path, db: Path) -> subprocess.Popen[bytes]:
+    """`strategy simulate` of 20,000 loans (several seconds of work), in its own process group
+    (so that a signal reaches it and its workers, as a terminal's Ctrl-C does)."""
     path = tmp_path / "many.jsonl"
     path.write_text("\n".join(loan_line(i) for i in range(20_000)) + "\n", encoding="utf-8")
-    db = tmp_path / "ctrl-c.db"
     command = [sys.executable, "-m", "strategy_cli", "simulate", str(LOAN)]
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [*command, "--instances-file", str(path), "--db", str(db), "--format", "json"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
+
+
+def test_ctrl_c_says_so_and_stores_nothing(tmp_path: Path) -> None:
+    """The terminal's Ctrl-C reaches the whole process group: the command and its workers."""
+    db = tmp_path / "ctrl-c.db"
+    proc = start_large_portfolio(tmp_path, db)
     deadline = time.monotonic() + 60
     while not db.exists() and time.monotonic() < deadline:  # the run has started
         time.sleep(0.05)
@@ -178,29 +183,15 @@ def test_a_store_someone_else_has_open_keeps_its_wal(tmp_path: Path) -> None:
 
 
 def test_a_write_killed_midway_is_rolled_back_at_the_next_open(tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    path = tmp_path / "many.jsonl"
-    path.write_text("\n".join(loan_line(i) for i in range(20_000)) + "\n", encoding="utf-8")
     db = tmp_path / "killed.db"
     journal = tmp_path / "killed.db-journal"
-    command = [sys.executable, "-m", "strategy_cli", "simulate", str(LOAN)]
-    proc = subprocess.Popen(
-        [*command, "--instances-file", str(path), "--db", str(db), "--format", "json"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = start_large_portfolio(tmp_path, db)
     deadline = time.monotonic() + 60
     while not (journal.exists() and journal.stat().st_size) and time.monotonic() < deadline:
         time.sleep(0.02)
     time.sleep(1.0)  # well into the write
     os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
     assert journal.exists()  # a hot journal: the write was cut short
     with Store(db) as store:
         assert store.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
