@@ -101,7 +101,20 @@ def _compact_dumps() -> Callable[[Any], str]:
     return dumps
 
 
-_dumps = _compact_dumps()
+_encoders: list[Callable[[Any], str]] = []
+
+
+def _encoder() -> Callable[[Any], str]:
+    # Chosen at the first write: read-only commands never import orjson (~15 ms).
+    if not _encoders:
+        _encoders.append(_compact_dumps())
+    return _encoders[0]
+
+
+def _dumps(value: Any) -> str:
+    return _encoder()(value)
+
+
 _loads = json.loads
 
 
@@ -219,7 +232,7 @@ def event_rows(records: Iterable[Record], simulated: int, where: str) -> Iterato
     """The events-table rows of records; a record that cannot be stored is a StoreError."""
     cache = _KEY_CACHE
     to_key = _utc_key_of_text
-    dumps = _dumps
+    dumps = _encoder()
     record: Record = {}
     try:
         for record in records:
