@@ -23,6 +23,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchenv import installed_env
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -96,7 +98,7 @@ def run_runner(db: Path, concurrency: int, profile: str | None) -> tuple[float, 
         cmd += ["-m", "strategy_cli"]
     cmd += ["run", "--db", str(db), "--concurrency", str(concurrency)]
     started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    done = subprocess.run(cmd, capture_output=True, text=True, env=installed_env())
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"strategy run failed ({done.returncode}):\n{done.stdout}{done.stderr}")

@@ -33,6 +33,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from benchenv import installed_env
+
 CYCLES = 12
 TARGET_SHARE_OF_FLOOR = 0.25
 TARGET_PEAK_MB = 300
@@ -156,7 +158,11 @@ def run_simulate(spath: Path, ipath: Path, db: Path) -> tuple[float, float, int,
     ]
     began = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=bench_env(db.parent)
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=installed_env(db.parent / "pycache"),
     )
     peak = [0]
     sampler = threading.Thread(target=sample_tree_rss, args=(proc, peak), daemon=True)
@@ -170,13 +176,6 @@ def run_simulate(spath: Path, ipath: Path, db: Path) -> tuple[float, float, int,
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its workers
     single = usage.ru_maxrss / 1024  # KB on Linux: the largest single process
     return wall, usage.ru_utime + usage.ru_stime, events, max(peak[0] / 1024, single)
-
-
-def bench_env(tmp: Path) -> dict[str, str]:
-    """Bytecode cached (in `tmp`), as in a real install; each worker process imports the
-    package too, so PYTHONDONTWRITEBYTECODE would have every one compile it from source."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return {**env, "PYTHONPYCACHEPREFIX": str(tmp / "pycache"), "NO_COLOR": "1"}
 
 
 def sample_tree_rss(proc: subprocess.Popen[str], peak: list[int]) -> None:

@@ -21,19 +21,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from benchenv import installed_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample-strategies" / "loan-collection.yaml"
@@ -226,10 +226,7 @@ def command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "strategy_cli"]
 
 
-# Timed runs see an environment like a real install's: bytecode is cached (PYTHONDONTWRITEBYTECODE
-# would recompile every module on every run), in a private prefix so the tree stays untouched.
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-ENV["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "strategy-bench-pycache")
+ENV = installed_env()
 
 
 def run(argv: list[str]) -> None:
@@ -256,10 +253,8 @@ def main() -> int:
     else:
         print(f"reusing {args.store} ({args.store.stat().st_size / 1e6:,.0f} MB)")
 
-    env = {**os.environ, "NO_COLOR": "1"}
-    env.pop("STRATEGY_API_URL", None)
     argv = [*command(), "instance", "tasks", sid, "--format", "json", "--db", str(args.store)]
-    check = subprocess.run(argv, capture_output=True, check=False, env=env)
+    check = subprocess.run(argv, capture_output=True, check=False, env=ENV)
     if check.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{check.stderr.decode(errors='replace')}")
     tasks = json.loads(check.stdout)

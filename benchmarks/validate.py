@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from benchenv import installed_env
 
 TARGET_FILES_PER_SECOND = 1000
 TARGET_STARTUP_MS = 150
@@ -177,18 +178,6 @@ def write_corpus(folder: Path, count: int, lines: int) -> tuple[list[Path], int]
 ENV: dict[str, str] = {}
 
 
-def bench_env(tmp: Path) -> dict[str, str]:
-    """The environment of every timed run: bytecode cached (in `tmp`), as in a real install.
-
-    PYTHONDONTWRITEBYTECODE would make each run compile every module from source; the cache
-    goes to a private prefix so the source tree is left untouched.
-    """
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
-    env.pop("GITHUB_ACTIONS", None)
-    return env
-
-
 def wall(cmd: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(
@@ -245,7 +234,7 @@ def main() -> None:
 
     cmd = strategy_command()
     with tempfile.TemporaryDirectory(prefix="strategy-bench-") as tmp:
-        ENV.update(bench_env(Path(tmp)))
+        ENV.update(installed_env(Path(tmp) / "pycache"))
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"machine: {os.cpu_count()} CPUs, load average {load:.2f} at start")
         folder = Path(tmp) / "corpus"
