@@ -90,11 +90,13 @@ def run_portfolio(
     forecast: bool,
     on_progress: Callable[[int], None] | None = None,
     workers: int | None = None,
+    lines: int | None = None,
 ) -> PortfolioResult:
     """Simulate every line of `path` into `store`, in one transaction.
 
     `workers`: how many processes simulate (default: one per CPU for a large file, none for a
-    small one); 0 simulates in this process. Worker processes are spawned: a program that calls
+    small one); 0 simulates in this process. `lines`: the file's count of instance lines, when
+    the caller has it already (`count_lines`, for a progress bar). Worker processes are spawned: a program that calls
     this must guard its main module (`if __name__ == "__main__":`), as the CLI's entry points do.
     """
     job = _Job(
@@ -108,7 +110,7 @@ def run_portfolio(
         store.strategy_name(record["sid"]),
     )
     if workers is None:
-        workers = _default_workers(path, cycles)
+        workers = _default_workers(count_lines(path) if lines is None else lines, cycles)
     result = PortfolioResult(forecast=forecast)
     # All or nothing: a bad line (or Ctrl-C) leaves the store as it was.
     with (
@@ -253,9 +255,9 @@ def _in_order(
         yield pending.popleft().result()
 
 
-def _default_workers(path: Path, cycles: int) -> int:
+def _default_workers(lines: int, cycles: int) -> int:
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if not cpus or cpus < 2 or count_lines(path) * cycles < PARALLEL_MIN_CYCLES:
+    if not cpus or cpus < 2 or lines * cycles < PARALLEL_MIN_CYCLES:
         return 0
     return min(cpus, MAX_WORKERS)
 

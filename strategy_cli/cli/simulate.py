@@ -121,8 +121,11 @@ def _portfolio(
     from .console import progress
     from .render_forecast import render_portfolio
 
-    with progress("simulating instances", total=count_lines(path)) as advance:
-        result = run_portfolio(store, record, settings, path, cycles, plan, forecast, advance)
+    total = count_lines(path)
+    with progress("simulating instances", total=total) as advance:
+        result = run_portfolio(
+            store, record, settings, path, cycles, plan, forecast, advance, lines=total
+        )
     render_portfolio(result, format is TimelineFormat.json, store.path)
     return 0
 

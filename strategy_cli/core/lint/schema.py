@@ -11,17 +11,13 @@ from ..document import Document, get_in
 from ..findings import DocPath, Finding
 from .walk import did_you_mean
 
+# The kinds shapes.errors() reports for a value of the wrong type (the models are strict).
 _TYPE_NAMES = {
     "string_type": "a string",
     "int_type": "an integer",
-    "int_parsing": "an integer",
-    "int_from_float": "an integer",
     "float_type": "a number",
-    "float_parsing": "a number",
     "bool_type": "true or false",
-    "bool_parsing": "true or false",
     "model_type": "a mapping",
-    "model_attributes_type": "a mapping",
     "dict_type": "a mapping",
     "list_type": "a list",
 }
