@@ -37,7 +37,8 @@ Bag = dict[str, Any]
 class FileModel(BaseModel):
     """A part of a strategy file: unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
+    # Keys by their file names only: `from_` in a file is an unknown key, not `from`.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ApiModel(BaseModel):

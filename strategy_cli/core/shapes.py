@@ -16,6 +16,8 @@ from .shape_table import MODELS, ROOT
 Spec = tuple[Any, ...]
 Loc = tuple[int | str, ...]
 
+FIELDS = {name: frozenset(key for key, _, _ in fields) for name, fields in MODELS.items()}
+
 _MESSAGES = {
     "missing": "Field required",
     "extra_forbidden": "Extra inputs are not permitted",
@@ -46,9 +48,9 @@ def allowed_keys(loc: Loc) -> list[str]:
     for part in loc:
         if isinstance(part, int) or name is None:
             continue
-        spec = next((s for key, _, _, s in MODELS[name] if key == part), None)
+        spec = next((s for key, _, s in MODELS[name] if key == part), None)
         name = _model_name(spec) if spec is not None else None
-    return [key for key, _, _, _ in MODELS[name]] if name is not None else []
+    return [key for key, _, _ in MODELS[name]] if name is not None else []
 
 
 def _model_name(spec: Spec) -> str | None:
@@ -75,19 +77,14 @@ def _model(name: str, value: Any, loc: Loc, out: list[dict[str, Any]]) -> None:
     if not isinstance(value, dict):
         _error(out, loc, "model_type", class_name=name)
         return
-    used = set()
-    for key, py_name, required, spec in MODELS[name]:
-        if key not in value:
-            if py_name is not None and py_name in value:
-                key = py_name
-            else:
-                if required:
-                    _error(out, (*loc, key), "missing")
-                continue
-        used.add(key)
-        _value(spec, value[key], (*loc, key), out)
+    for key, required, spec in MODELS[name]:
+        if key in value:
+            _value(spec, value[key], (*loc, key), out)
+        elif required:
+            _error(out, (*loc, key), "missing")
+    fields = FIELDS[name]
     for key in value:
-        if key in used:
+        if key in fields:
             continue
         if isinstance(key, str):
             _error(out, (*loc, key), "extra_forbidden")

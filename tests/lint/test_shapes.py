@@ -107,14 +107,11 @@ def model_value(name: str, depth: int) -> st.SearchStrategy[dict[Any, Any]]:
     @st.composite
     def build(draw: st.DrawFn) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
-        for key, py_name, required, spec in MODELS[name]:
-            presence = draw(st.sampled_from(["key", "key", "key", "absent", "python-name"]))
-            if presence == "absent" and required and draw(st.booleans()):
+        for key, required, spec in MODELS[name]:
+            presence = draw(st.sampled_from(["key", "key", "key", "absent"]))
+            if presence == "absent" and (not required or draw(st.booleans())):
                 continue
-            if presence == "absent" and not required:
-                continue
-            use = py_name if presence == "python-name" and py_name else key
-            out[use] = draw(value_for(spec, depth))
+            out[key] = draw(value_for(spec, depth))
         for extra in draw(st.lists(ODD_KEYS, max_size=2)):
             out[extra] = draw(ODD)
         return out
