@@ -56,6 +56,7 @@ def simulate(
     from ..adapters.scenario_file import load_scenario
     from ..adapters.strategies import apply_strategy, load_strategy_file
     from .common import open_store
+    from .render_forecast import render_portfolio
 
     if forecast and instances_file is None:
         raise UsageError("--forecast needs --instances-file")
@@ -65,9 +66,12 @@ def simulate(
     if instances_file is not None:
         with open_store(db) as store, store.bulk_transaction():
             record, _ = apply_strategy(store, loaded)
-            return _portfolio(
-                store, record, loaded.settings, instances_file, cycles, plan, forecast, format
+            result = _portfolio(
+                store, record, loaded.settings, instances_file, cycles, plan, forecast
             )
+        # Printed once committed: output that cannot be written (a closed pipe) loses nothing.
+        render_portfolio(result, format is TimelineFormat.json, store.path)
+        return 0
     # Everything the user typed is checked before the store is touched: a mistake stores nothing.
     attrs = checked_attributes(loaded.settings, json_argument(attributes, "--attributes"))
     begin = instant_option(start, zone, "--start") or _now_minute()
@@ -115,19 +119,15 @@ def _portfolio(
     cycles: int,
     plan: Any,
     forecast: bool,
-    format: TimelineFormat,
-) -> int:
+) -> Any:
     from ..adapters.portfolio import count_lines, run_portfolio
     from .console import progress
-    from .render_forecast import render_portfolio
 
     total = count_lines(path)
     with progress("simulating instances", total=total) as advance:
-        result = run_portfolio(
+        return run_portfolio(
             store, record, settings, path, cycles, plan, forecast, advance, lines=total
         )
-    render_portfolio(result, format is TimelineFormat.json, store.path)
-    return 0
 
 
 def register(app: typer.Typer) -> None:
