@@ -198,3 +198,22 @@ def test_a_write_killed_midway_is_rolled_back_at_the_next_open(tmp_path: Path) -
         assert store.conn.execute("SELECT count(*) FROM events").fetchone() == (0,)
         assert store.conn.execute("SELECT count(*) FROM instances").fetchone() == (0,)
         assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_output_nobody_reads_loses_nothing(tmp_path: Path) -> None:
+    """`simulate ... | head -1`: the pipe closes before the summary is written."""
+    path = tmp_path / "few.jsonl"
+    path.write_text("\n".join(loan_line(i) for i in range(20)) + "\n", encoding="utf-8")
+    db = tmp_path / "piped.db"
+    command = [sys.executable, "-m", "strategy_cli", "simulate", str(LOAN), "--forecast"]
+    proc = subprocess.Popen(
+        [*command, "--instances-file", str(path), "--db", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # nobody reads
+    _, err = proc.communicate(timeout=60)
+    assert b"Traceback" not in err
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM instances").fetchone() == (20,)
