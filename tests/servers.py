@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 # --- the recording server -----------------------------------------------------------------------
 
@@ -465,6 +465,23 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, step: float
             return True
         time.sleep(step)
     return predicate()
+
+
+def secret_shapes(secret: str) -> set[str]:
+    """The shapes a secret takes in messages, URLs and JSON texts (4+ characters): what a
+    redaction test looks for, written apart from the redactor so that it can catch a shape the
+    redactor forgets."""
+    shapes = {
+        secret,
+        secret.strip(),
+        quote(secret),
+        quote(secret, safe=""),
+        quote_plus(secret),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        repr(secret.encode("utf-8", "backslashreplace"))[2:-1],
+    }
+    return {s for s in shapes if len(s) >= 4}
 
 
 @contextlib.contextmanager

@@ -9,10 +9,12 @@ value of every table of the SQLite file, and everything the commands printed, is
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
+from typing import Any
 
-from servers import RecordingServer, Reply, RunKit, Seen, env_vars, strategy_doc
+from servers import RecordingServer, Reply, RunKit, Seen, env_vars, secret_shapes, strategy_doc
 
 STRATEGY_SECRET = "strat-secret-9f8e7d6c"
 CLIENT_SECRET = "client-secret-5a4b3c2d"
@@ -168,3 +170,154 @@ def test_config_redact_names_extra_fields_and_headers(tmp_path: Path) -> None:
     assert result["data"]["body"]["card"] == {"cardNumber": "***"}
     events = " ".join(r[0] for r in kit.rows("SELECT record FROM events"))
     assert "sess-777" not in events and "4111-1111" not in events  # (the strategy holds them)
+
+
+# --- every shape of every secret, after runs that fail in every way we can cause -----------------
+
+CR_SECRET = "cr-secret-7h6g5f4d\r"  # a trailing CR: httpx refuses the header and quotes it
+LF_SECRET = "lf-secret-3e2d1c0b\n"
+SPECIAL = 'sp"ec/ial+pass word&\u00e9\\x-9z8y'  # differs in every encoding
+ENV_SECRETS = (CR_SECRET, LF_SECRET, SPECIAL, STRATEGY_SECRET, CLIENT_SECRET, TOKEN)
+# Literal in the strategy file (so the strategy record keeps them): never in events or output.
+URL_PASS, URL_TOKEN, URL_KEY = "urlpass-8k7j6h5g", "qtoken-2w3e4r5t", "qkey-5t6y7u8i"
+GONE_PASS, GONE_TOKEN = "gonepass-1a2b3c4d", "gonetoken-4d5e6f7g"
+COOKIE, HEADER_TOKEN = "cookietoken-9o8i7u6y", "hdrtoken-6y5t4r3e"
+LITERALS = (URL_PASS, URL_TOKEN, URL_KEY, GONE_PASS, GONE_TOKEN, COOKIE, HEADER_TOKEN)
+
+
+def _mirror(seen: Seen) -> Reply:
+    """Echoes the secret it was sent in every encoding, as text."""
+    from urllib.parse import quote, quote_plus
+
+    got = seen.json["s"]
+    text = " | ".join(
+        [quote(got), quote(got, safe=""), quote_plus(got), json.dumps(got), got.strip()]
+    )
+    return Reply(200, text, raw=True)
+
+
+def _hostile_strategy(url: str, closed: str) -> dict[str, Any]:
+    host = url.removeprefix("http://")
+    service = {
+        "authorization": [
+            {
+                "environment": "local",
+                "url": url + "/token",
+                "method": "post",
+                "data": {"client_secret": "${env:RUN_CLIENT_SECRET}"},
+            }
+        ]
+    }
+    methods = [
+        {"key": m, "url": f"/{m}", "method": "post"} for m in ("echo", "mirror", "cookie", "crlf")
+    ] + [{"key": "slow", "url": "/slow?sig=${env:RUN_STRATEGY_SECRET}", "method": "post"}]
+    gone = f"http://user:{GONE_PASS}@{closed.removeprefix('http://')}/x?access_token={GONE_TOKEN}"
+    cred = {
+        "key": "cred",
+        "baseUrls": [{"environment": "local", "url": f"http://user:{URL_PASS}@{host}"}],
+        "methods": [
+            {"key": "deny", "url": f"/deny?token={URL_TOKEN}&api_key={URL_KEY}", "method": "get"},
+            {"key": "gone", "url": gone, "method": "get"},  # nothing listens there
+        ],
+    }
+    header = {"X-Proof": "${env:RUN_STRATEGY_SECRET}"}
+    actions = [
+        {"key": "echo", "service": "api", "method": "echo", "headers": header,
+         "data": {"s": "${env:RUN_SPECIAL}", "lf": "${env:RUN_LF_SECRET}"}},
+        {"key": "mirror", "service": "api", "method": "mirror", "data": {"s": "${env:RUN_SPECIAL}"}},
+        {"key": "cookie", "service": "api", "method": "cookie"},
+        {"key": "deny", "service": "cred", "method": "deny"},
+        {"key": "gone", "service": "cred", "method": "gone"},
+        {"key": "cr", "service": "api", "method": "crlf", "headers": {"X-Cr": "${env:RUN_CR}"}},
+        {"key": "lf", "service": "api", "method": "crlf", "headers": {"X-Lf": "${env:RUN_LF_SECRET}"}},
+        {"key": "slow", "service": "api", "method": "slow"},
+    ]  # fmt: skip
+    order = [a["key"] for a in actions]
+    steps = [
+        {"key": k, "action": k, "optional": True, "nextStep": n}
+        for k, n in itertools.pairwise(order)
+    ] + [{"key": "slow", "action": "slow", "final": True}]
+    return strategy_doc(
+        "hostile", url, steps=steps, methods=methods, actions=actions, service=service,
+        extra_services=[cred], secret="${env:RUN_STRATEGY_SECRET}",
+    )  # fmt: skip
+
+
+def test_no_shape_of_any_secret_leaves_after_every_kind_of_failure(tmp_path: Path) -> None:
+    import sqlite3
+
+    from servers import free_port
+
+    kit = RunKit(tmp_path)
+    routes = {
+        "POST /token": Reply(200, {"access_token": TOKEN}),
+        "POST /echo": _echo,
+        "POST /mirror": _mirror,
+        "POST /cookie": Reply(
+            200,
+            {},
+            headers={"Set-Cookie": f"session={COOKIE}; HttpOnly", "X-Auth-Token": HEADER_TOKEN},
+        ),
+        "GET /deny": Reply(401, {"error": "who are you"}),
+        "POST /slow": Reply(200, {}, delay=2),
+    }
+    with RecordingServer(routes) as server:
+        doc = _hostile_strategy(server.url, f"http://127.0.0.1:{free_port()}")
+        a, b = kit.create(doc, {"id": "a"}, {"id": "b"})
+        secrets = {
+            "RUN_STRATEGY_SECRET": STRATEGY_SECRET, "RUN_CLIENT_SECRET": CLIENT_SECRET,
+            "RUN_CR": CR_SECRET, "RUN_LF_SECRET": LF_SECRET, "RUN_SPECIAL": SPECIAL,
+        }  # fmt: skip
+        reader = sqlite3.connect(kit.db)  # held open: the WAL file stays for the search
+        reader.execute("SELECT count(*) FROM events").fetchall()
+        try:
+            with env_vars(**secrets):
+                outputs = [
+                    kit.run("--dry-run"),
+                    kit.cli("--debug", "run", "--dry-run", "--db", str(kit.db)),
+                ]
+                outputs.append(kit.run("--timeout", "0.5", "--instance", a))
+                outputs.append(
+                    kit.cli(
+                        "--debug", "run", "--db", str(kit.db), "--timeout", "0.5", "--instance", b
+                    )
+                )
+                for sid in (a, b):
+                    event = kit.event(sid)["sid"]
+                    for args in (["event", "show", event], ["event", "show", event, "-f", "json"],
+                                 ["instance", "timeline", sid, "-f", "json"]):  # fmt: skip
+                        outputs.append(kit.cli(*args, "--db", str(kit.db)))
+            wal = (kit.folder / "store.db-wal").read_bytes()
+        finally:
+            reader.close()
+
+    # every failure happened, for real
+    assert server.requests("/mirror")[0].json["s"] == SPECIAL
+    assert server.requests("/deny") and server.requests("/cookie")
+    results = {r["step"]: r for r in kit.event(a)["taskStatus"]["taskResults"]}
+    assert results["deny"]["message"].startswith("HTTP 401 from http://***@127.0.0.1:")
+    assert results["gone"]["message"].startswith("cannot connect to http://***@127.0.0.1:")
+    assert "access_token=***: " in results["gone"]["message"]
+    assert "token=***" in results["deny"]["message"] and "token=***" in results["gone"]["message"]
+    assert not results["cr"]["success"] and not results["lf"]["success"]  # CR/LF: not sendable
+    assert results["mirror"]["data"].count("***") == 5  # the echoes in every encoding
+    assert results["cookie"]["httpData"]["response"]["headers"]["set-cookie"] == "***"
+    assert kit.event(a)["errorMessage"].startswith("timed out calling")
+    assert len(wal) > 0
+
+    stored = kit.dump()
+    records = " ".join(r[0] for r in kit.rows("SELECT record FROM events"))
+    records += " ".join(r[0] for r in kit.rows("SELECT record FROM instances"))
+    printed = [(r.out, "stdout") for r in outputs] + [(r.err, "stderr") for r in outputs]
+    assert all(r.code in (0, 1) for r in outputs), [r.text for r in outputs if r.code > 1]
+    for secret in ENV_SECRETS:
+        for form in secret_shapes(secret):
+            assert form not in stored, f"{form!r} is stored"
+            for blob, name in ((kit.db.read_bytes(), "store.db"), (wal, "store.db-wal")):
+                assert form.encode() not in blob, f"{form!r} in {name}"
+            for text, stream in printed:
+                assert form not in text, f"{form!r} on {stream}"
+    for literal in LITERALS:
+        assert literal not in records, f"{literal} stored in an event or instance"
+        for text, stream in printed:
+            assert literal not in text, f"{literal} on {stream}"

@@ -17,7 +17,7 @@ class DryRunExecutor(HttpExecutor):
 
     def _record(self, method: str, url: str, **kwargs: Any) -> Reply:
         self.requests.append(
-            self.redactor.scrub(
+            self.redactor.scrub_request(
                 {
                     "method": method.upper(),
                     "url": url,

@@ -136,7 +136,7 @@ class HttpExecutor:
         try:
             request = self._prepare(call)
         except RequestError as exc:
-            return StepOutcome(False, message=str(exc))
+            return StepOutcome(False, message=self.redactor.scrub(str(exc)))
         return self._perform(call, request)
 
     def _prepare(self, call: StepCall) -> PlannedRequest:
@@ -207,7 +207,8 @@ class HttpExecutor:
 
     def _perform(self, call: StepCall, request: PlannedRequest) -> StepOutcome:
         self._pace()
-        described = self.redactor.scrub(request.describe())
+        self.redactor.learn(request.url, request.headers, request.params)
+        described = self.redactor.scrub_request(request.describe())
         try:
             reply = self.send(
                 request.verb,
@@ -220,19 +221,21 @@ class HttpExecutor:
             self.stats.count(request.service.key, False)
             return StepOutcome(
                 False,
-                message=_transport_message(exc, request.url),
+                message=self.redactor.scrub(_transport_message(exc, request.url)),
                 httpData={"request": described, "response": {"error": type(exc).__name__}},
             )
+        self.redactor.learn(headers=reply.headers)
         outcome = _judge(reply, request)
         self.stats.count(request.service.key, outcome.success)
+        # The body is kept once, as the step's `data`: a copy here would store it twice.
         response = {
             "status": reply.status,
-            "headers": reply.headers,
-            "body": outcome.data,
+            "headers": self.redactor.scrub_headers(reply.headers),
             "elapsed": reply.elapsed_ms,
         }
-        outcome.httpData = self.redactor.scrub({"request": described, "response": response})
+        outcome.httpData = {"request": described, "response": response}
         outcome.data = self.redactor.scrub(outcome.data)
+        outcome.message = self.redactor.scrub(outcome.message)
         outcome.hold = outcome.success and bool(request.method.async_)
         return outcome
 
@@ -255,11 +258,13 @@ class HttpExecutor:
         headers = resolve_env(auth.headers or {}, self.redactor)
         params = resolve_env(auth.params or {}, self.redactor)
         body = resolve_env(auth.data, self.redactor)
+        self.redactor.learn(url, headers, params)
         try:
             reply = self.send(auth.method, url, headers=headers, params=params or None, json=body)
         except Exception as exc:
+            message = _transport_message(exc, url)
             raise RequestError(
-                f"authorization for '{service.key}': {_transport_message(exc, url)}"
+                self.redactor.scrub(f"authorization for '{service.key}': {message}")
             ) from None
         if not 200 <= reply.status < 300:
             raise RequestError(f"authorization for '{service.key}' answered HTTP {reply.status}")

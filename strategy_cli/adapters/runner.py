@@ -230,6 +230,8 @@ class Runner:
                 for key in ("taskStatus", "cachedTaskStatus", "errorMessage", "_history"):
                     if event.get(key) is not None:
                         event[key] = self.redactor.scrub(event[key])
+                if box.state.get("notes"):  # a callback's error text, say
+                    box.state["notes"] = self.redactor.scrub(box.state["notes"])
                 box.dirty.add(sid)
                 if self._still_ours(loaded, sid):
                     save(self.store, loaded)
@@ -304,7 +306,8 @@ class Runner:
             max_workers=self.options.concurrency, thread_name_prefix="strategy-attempt"
         )
         try:
-            await self._loop(on_progress)
+            with self.redactor.guarding():
+                await self._loop(on_progress)
         finally:
             self.pool.shutdown(wait=True)
             self.bridge.close()
@@ -378,11 +381,18 @@ def _outcome_name(event: dict[str, Any], status: str) -> str:
 
 def dry_run(store: Store, callbacks: Callbacks, options: RunOptions) -> list[dict[str, Any]]:
     """The requests the due events would send, assuming every call succeeds; nothing changes."""
+    now = utcnow()
+    redactor = Redactor()
+    with redactor.guarding():
+        return _plans(store, callbacks, options, redactor, now)
+
+
+def _plans(
+    store: Store, callbacks: Callbacks, options: RunOptions, redactor: Redactor, now: datetime
+) -> list[dict[str, Any]]:
     from .dryrun import DryRunExecutor
 
-    now = utcnow()
     plans: list[dict[str, Any]] = []
-    redactor = Redactor()
     seen: set[str] = set()
     for row in store.due_events(
         _utc_text(now), statuses=("PENDING",), limit=10_000, instance_sid=options.instance

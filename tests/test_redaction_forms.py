@@ -1,0 +1,108 @@
+"""The redactor on its own: every shape of a secret, credential names, URLs, exception texts."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from servers import secret_shapes
+
+from strategy_cli.core.redaction import Redactor, credential_header, credential_param
+
+
+def _redactor(*secrets: str) -> Redactor:
+    r = Redactor()
+    for s in secrets:
+        r.add(s)
+    return r
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret=st.text(min_size=4, max_size=24).filter(lambda s: len(s.strip()) >= 4))
+def test_every_shape_of_a_secret_is_hidden(secret: str) -> None:
+    r = _redactor(secret)
+    for shape in secret_shapes(secret):
+        assert shape not in r.scrub(f"<<{shape}>>"), shape
+
+
+def test_a_secret_inside_another_is_replaced_longest_first() -> None:
+    # Were the short one replaced first, the tail of the long one would be left in the clear.
+    r = _redactor("abcd", "abcdefgh")
+    assert r.scrub("x abcdefgh y abcd z") == "x *** y *** z"
+    r = _redactor("abcdefgh", "abcd")
+    assert r.scrub("x abcdefgh y") == "x *** y"
+
+
+def test_values_shorter_than_four_characters_are_not_secrets() -> None:
+    r = _redactor("abc", "wxyz", "pq\r\n")
+    assert r.scrub("abc wxyz pq") == "abc *** pq"  # "pq" stripped is too short to hide
+    assert r.scrub("pq\r\n!") == "***!"
+
+
+@pytest.mark.parametrize(
+    ("name", "credential"),
+    [
+        ("Authorization", True), ("Proxy-Authenticate", True), ("Cookie", True),
+        ("Set-Cookie", True), ("X-Auth-Token", True), ("X-Api-Key", True),
+        ("X-Amz-Signature", True), ("X-Client-Secret", True), ("Idempotency-Key", False),
+        ("Content-Type", False), ("X-Correlation-Id", False),
+    ],
+)  # fmt: skip
+def test_credential_headers(name: str, credential: bool) -> None:
+    assert credential_header(name) is credential
+    assert Redactor().scrub_headers({name: "v"})[name] == ("***" if credential else "v")
+
+
+@pytest.mark.parametrize(
+    ("name", "credential"),
+    [
+        ("token", True), ("access_token", True), ("API_KEY", True), ("X-Amz-Signature", True),
+        ("client_secret", True), ("Password", True), ("page", False), ("id", False),
+    ],
+)  # fmt: skip
+def test_credential_query_parameters(name: str, credential: bool) -> None:
+    assert credential_param(name) is credential
+    url = f"https://h.example/p?a=1&{name}=v4lue-x&b=2"
+    hidden = f"https://h.example/p?a=1&{name}=***&b=2"
+    assert (
+        Redactor().scrub(f"GET {url}: refused") == f"GET {hidden if credential else url}: refused"
+    )
+
+
+def test_url_user_info_is_hidden_in_any_text() -> None:
+    r = Redactor()
+    text = "cannot connect to https://ana:p%40ss@pay.example/x?token=t0k3n: refused"
+    assert r.scrub(text) == "cannot connect to https://***@pay.example/x?token=***: refused"
+
+
+def test_credentials_a_request_carries_are_learnt_as_secrets() -> None:
+    r = Redactor()
+    r.learn(
+        "https://ana:p%40ss-1234@pay.example/x?api_key=k3y-5678&page=2",
+        {"X-Auth-Token": "hdr-token-9", "Cookie": "sid=c00kie-1; theme=dark-mode"},
+        {"signature": "s1gn-2345"},
+    )
+    r.learn(headers={"Set-Cookie": "sess=s3ss-6789; Path=/; Expires=Wed, 21 Oct 2015 07:28:00 GMT"})
+    echoed = "p@ss-1234 k3y-5678 hdr-token-9 c00kie-1 dark-mode s1gn-2345 s3ss-6789 page 2"
+    assert r.scrub(echoed) == "*** *** *** *** *** *** *** page 2"
+    assert r.scrub("Path=/; Expires=Wed, 21 Oct 2015") == "Path=/; Expires=Wed, 21 Oct 2015"
+
+
+def test_exception_texts_are_scrubbed_with_their_causes() -> None:
+    r = _redactor("s3cret-value\r")
+    try:
+        try:
+            raise ValueError("Illegal header value b's3cret-value\\r'")
+        except ValueError as inner:
+            raise RuntimeError("calling https://u:pw@h/?token=abcd failed") from inner
+    except RuntimeError as exc:
+        r.scrub_exception(exc)
+        assert str(exc) == "calling https://***@h/?token=*** failed"
+        assert str(exc.__cause__) == "Illegal header value b'***'"
+
+
+def test_exceptions_leaving_a_guarded_block_are_scrubbed() -> None:
+    r = _redactor("s3cret-value")
+    with pytest.raises(KeyError) as raised, r.guarding():
+        raise KeyError("no s3cret-value here")
+    assert "s3cret-value" not in str(raised.value)
