@@ -65,6 +65,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering
     raw: bool = False  # body is sent as given (str/bytes), not JSON-encoded
+    chunked: bool = False  # sent in 1 KB chunks without a Content-Length
 
 
 Responder = Reply | list[Reply] | Callable[[Seen], Reply]
@@ -193,6 +194,14 @@ class RecordingServer:
             for name, value in reply.headers.items():
                 if name.lower() != "content-type":
                     h.send_header(name, value)
+            if reply.chunked:
+                h.send_header("Transfer-Encoding", "chunked")
+                h.end_headers()
+                for i in range(0, len(payload), 1024):
+                    piece = payload[i : i + 1024]
+                    h.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                h.wfile.write(b"0\r\n\r\n")
+                return
             h.send_header("Content-Length", str(len(payload)))
             h.end_headers()
             h.wfile.write(payload)

@@ -3,6 +3,7 @@
 ```toml
 [tool.strategy]              # or top-level keys in .strategy.toml
 callbacks = ["my_callbacks"]
+max-response-bytes = 10485760  # `run`: a larger response body fails its attempt
 [tool.strategy.rules]
 implicit-end = "off"         # "error", "warning" or "off"
 ```
@@ -21,6 +22,8 @@ from ..core.rules_registry import RULES
 from ..errors import UsageError
 
 _SETTINGS = ("error", "warning", "off")
+# A response body is read up to this many bytes (10 MiB): bigger fails the attempt.
+MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class ProjectConfig:
     path: Path | None = None
     rules: dict[str, str] = field(default_factory=dict)
     callbacks: tuple[str, ...] = ()
+    max_response_bytes: int = MAX_RESPONSE_BYTES
 
     def policy(self, strict: bool = False) -> Policy:
         return Policy(rules=dict(self.rules), strict=strict)  # type: ignore[arg-type]
@@ -72,4 +76,16 @@ def _parse(path: Path, section: dict[str, Any]) -> ProjectConfig:
     callbacks = section.get("callbacks", [])
     if not isinstance(callbacks, list) or not all(isinstance(c, str) for c in callbacks):
         raise UsageError(f"{path}: callbacks must be a list of module names")
-    return ProjectConfig(path=path, rules=dict(rules), callbacks=tuple(callbacks))
+    return ProjectConfig(
+        path=path,
+        rules=dict(rules),
+        callbacks=tuple(callbacks),
+        max_response_bytes=_max_response_bytes(path, section),
+    )
+
+
+def _max_response_bytes(path: Path, section: dict[str, Any]) -> int:
+    value = section.get("max-response-bytes", MAX_RESPONSE_BYTES)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"{path}: max-response-bytes must be a whole number of bytes, 1 or more")
+    return value

@@ -48,6 +48,13 @@ def resolve_env(value: Any, redactor: Redactor) -> Any:
     return _ENV.sub(one, value)
 
 
+class ResponseTooLarge(Exception):
+    """A response body longer than the run's limit (`max-response-bytes`)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} bytes (max-response-bytes)")
+
+
 @dataclass
 class Reply:
     status: int
@@ -59,9 +66,10 @@ class Reply:
 class LoopBridge:
     """An event loop in a background thread owning one httpx.AsyncClient."""
 
-    def __init__(self, timeout: float, concurrency: int) -> None:
+    def __init__(self, timeout: float, concurrency: int, max_bytes: int) -> None:
         import httpx
 
+        self.max_bytes = max_bytes
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(
             target=self.loop.run_forever, name="strategy-http", daemon=True
@@ -83,9 +91,11 @@ class LoopBridge:
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> Reply:
         started = time.perf_counter()
-        response = await self.client.request(method.upper(), url, **kwargs)
+        async with self.client.stream(method.upper(), url, **kwargs) as response:
+            body = await _read_capped(response, self.max_bytes)
         elapsed = int((time.perf_counter() - started) * 1000)
-        return Reply(response.status_code, dict(response.headers), response.text, elapsed)
+        text = body.decode(response.encoding or "utf-8", errors="replace")
+        return Reply(response.status_code, dict(response.headers), text, elapsed)
 
     def close(self) -> None:
         asyncio.run_coroutine_threadsafe(self.client.aclose(), self.loop).result()
@@ -333,9 +343,25 @@ def _dig(value: Any, path: str) -> Any:
     return value
 
 
+async def _read_capped(response: Any, limit: int) -> bytes:
+    """The body, streamed, up to `limit` bytes (decoded: a compressed bomb stops there too);
+    a longer one raises without being read any further."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ResponseTooLarge(limit)
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise ResponseTooLarge(limit)
+    return bytes(body)
+
+
 def _transport_message(exc: Exception, url: str) -> str:
     import httpx
 
+    if isinstance(exc, ResponseTooLarge):
+        return f"response too large from {url}: {exc}"
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out calling {url}"
     if isinstance(exc, httpx.ConnectError):

@@ -30,6 +30,7 @@ from ..core.engine import Engine, InstanceBox
 from ..core.records import iso
 from ..core.redaction import Redactor
 from ..errors import StrategyError
+from .config import MAX_RESPONSE_BYTES
 from .http import HttpExecutor, LoopBridge, Stats, resolve_env
 from .operations import Loaded, load, save
 from .store import Store
@@ -69,6 +70,7 @@ class RunOptions:
     watch: bool = False
     interval: float = 1.0
     timeout: float = 30.0
+    max_response_bytes: int = MAX_RESPONSE_BYTES
     owner: str = field(
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     )
@@ -300,7 +302,9 @@ class Runner:
                     self.store.put_instance(record, state, simulated=loaded.simulated)
 
     async def run(self, on_progress: Callable[[RunSummary], None] | None = None) -> RunSummary:
-        self.bridge = LoopBridge(self.options.timeout, self.options.concurrency)
+        self.bridge = LoopBridge(
+            self.options.timeout, self.options.concurrency, self.options.max_response_bytes
+        )
         # One thread per slot: the default executor has only a few, which would cap concurrency.
         self.pool = ThreadPoolExecutor(
             max_workers=self.options.concurrency, thread_name_prefix="strategy-attempt"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -41,6 +42,7 @@ def run(
 
     Example: strategy run --env sandbox --concurrency 16 --callbacks my_callbacks
     """
+    from ..adapters.config import config_for
     from ..adapters.operations import instance_sid
     from ..adapters.runner import RunOptions
     from .common import open_store
@@ -55,6 +57,7 @@ def run(
             watch=watch,
             interval=interval,
             timeout=timeout,
+            max_response_bytes=config_for(Path.cwd()).max_response_bytes,
         )
         _check_env(store, env)
         if dry_run:
