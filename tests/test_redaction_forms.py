@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -106,3 +108,16 @@ def test_exceptions_leaving_a_guarded_block_are_scrubbed() -> None:
     with pytest.raises(KeyError) as raised, r.guarding():
         raise KeyError("no s3cret-value here")
     assert "s3cret-value" not in str(raised.value)
+
+
+def test_remote_errors_name_no_credential_of_the_api_url(tmp_path: Path) -> None:
+    from servers import RunKit, free_port
+
+    url = f"http://ana:pw-9x8y7z@127.0.0.1:{free_port()}/api?access_token=tk-1a2b3c"
+    r = RunKit(tmp_path).cli(
+        "instance", "tasks", "0" * 32, "--api-url", url, "--secret", "s3c-4d5e"
+    )
+    assert r.code == 1, r.text
+    assert r.err.startswith("error: cannot connect to http://***@127.0.0.1:"), r.err
+    for secret in ("pw-9x8y7z", "tk-1a2b3c", "s3c-4d5e"):
+        assert secret not in r.text

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ..core.redaction import Redactor
 from ..errors import StrategyError, UsageError
 
 RETRIES = 3  # for 429 and 5xx
@@ -72,11 +73,19 @@ def _profile(name: str) -> Remote:
 
 def get_tasks(remote: Remote, instance_sid: str, timeout: float = 30.0) -> list[dict[str, Any]]:
     """The pending tasks array, checked against the reference's Event shape (unknown keys kept)."""
-    import httpx
-
     url = (
         f"{remote.api_url.rstrip('/')}/execution-instance/{quote(instance_sid, safe='')}/get-tasks"
     )
+    redactor = Redactor()  # the secret, and credentials in the URL, leave no error text
+    redactor.add(remote.secret)
+    redactor.learn(url)
+    with redactor.guarding():
+        return _get_tasks(remote, instance_sid, url, timeout)
+
+
+def _get_tasks(remote: Remote, instance_sid: str, url: str, timeout: float) -> list[dict[str, Any]]:
+    import httpx
+
     _check_url(remote, url)
     _check_header_safe(remote)
     headers = {"Strategy-Secret": remote.secret, "Accept": "application/json"}
@@ -113,7 +122,6 @@ def _check_header_safe(remote: Remote) -> None:
 def _with_retries(client: Any, url: str, headers: dict[str, str]) -> Any:
     import httpx
 
-    secret = headers["Strategy-Secret"]
     for attempt in range(RETRIES + 1):
         try:
             response = client.get(url, headers=headers)
@@ -125,10 +133,10 @@ def _with_retries(client: Any, url: str, headers: dict[str, str]) -> Any:
             ) from None
         except httpx.ConnectError as exc:
             raise StrategyError(
-                f"cannot connect to {url}: {_reason(exc, secret)}", hint="check --api-url"
+                f"cannot connect to {url}: {_reason(exc)}", hint="check --api-url"
             ) from None
         except httpx.HTTPError as exc:
-            raise StrategyError(f"request to {url} failed: {_reason(exc, secret)}") from None
+            raise StrategyError(f"request to {url} failed: {_reason(exc)}") from None
         status = response.status_code
         if status != 429 and status < 500:
             return response
@@ -169,10 +177,8 @@ def _retry_after(response: Any) -> float | None:
     return max(0.0, wait)
 
 
-def _reason(exc: Exception, secret: str) -> str:
-    text = str(exc) or type(exc).__name__
-    if len(secret) >= 8:  # shorter ones would mangle ordinary words; httpx never quotes them
-        text = text.replace(secret, "***")
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__  # the secret is scrubbed by get_tasks's redactor
     if "CERTIFICATE" in text.upper() or "SSL" in text.upper():
         return f"TLS error: {text}"
     return text

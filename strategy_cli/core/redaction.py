@@ -99,7 +99,10 @@ class Redactor:
     ) -> None:
         """Credentials a request or response carries in the clear: the password of a URL's
         user info, credential-named query parameters and headers (cookie values included)."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # not a URL (a bracket left open): its text is still scrubbed
+            parts = urlsplit("")
         if parts.password:
             self.add(parts.password)
             self.add(unquote(parts.password))
@@ -180,6 +183,7 @@ class Redactor:
                 continue
             seen.add(id(current))
             current.args = tuple(self.scrub(a) for a in current.args)
-            if isinstance(getattr(current, "message", None), str):
-                current.message = self.scrub(current.message)  # type: ignore[attr-defined]
+            for attribute in ("message", "hint"):  # StrategyError's, printed as they are
+                if isinstance(getattr(current, attribute, None), str):
+                    setattr(current, attribute, self.scrub(getattr(current, attribute)))
             pending += [e for e in (current.__cause__, current.__context__) if e is not None]
