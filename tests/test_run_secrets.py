@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from servers import RecordingServer, Reply, RunKit, Seen, env_vars, secret_shapes, strategy_doc
 
 STRATEGY_SECRET = "strat-secret-9f8e7d6c"
@@ -321,3 +322,36 @@ def test_no_shape_of_any_secret_leaves_after_every_kind_of_failure(tmp_path: Pat
         assert literal not in records, f"{literal} stored in an event or instance"
         for text, stream in printed:
             assert literal not in text, f"{literal} on {stream}"
+
+
+def test_callback_errors_and_a_crashing_run_name_no_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kit = RunKit(tmp_path)
+    module = tmp_path / "leaky_callbacks.py"
+    module.write_text(
+        "import os\n\n\ndef backoff(ctx):\n"
+        "    raise ValueError('no delay for ' + os.environ['RUN_STRATEGY_SECRET'])\n"
+    )
+    retry = {"times": 1, "retryAfter": {"unit": "minutes", "amount": 15, "retryEventCallback": "backoff"}}  # fmt: skip
+    with RecordingServer({"POST /hook": Reply(503, {})}) as server:
+        doc = strategy_doc(
+            "leaky", server.url, task={"retryConfig": retry}, secret="${env:RUN_STRATEGY_SECRET}"
+        )
+        first, second, third = kit.create(doc, {"id": "a"}, {"id": "b"}, {"id": "c"})
+        with env_vars(RUN_STRATEGY_SECRET=STRATEGY_SECRET):
+            r = kit.run("--callbacks", str(module), "--instance", first)
+            assert r.code == 0, r.text
+            assert "no delay for ***" in kit.dump()  # the callback's error, stored as a note
+
+            def crash(*args: Any) -> None:
+                raise RuntimeError(f"cannot settle with {STRATEGY_SECRET}")
+
+            monkeypatch.setattr("strategy_cli.adapters.runner.Runner.settle", crash)
+            r = kit.run("--instance", second)
+            with pytest.raises(RuntimeError) as raised:  # --debug lets the traceback through
+                kit.cli("--debug", "run", "--db", str(kit.db), "--instance", third)
+
+    assert r.code == 3 and "internal error: RuntimeError: cannot settle with ***" in r.err, r.text
+    assert str(raised.value) == "cannot settle with ***"
+    assert STRATEGY_SECRET not in kit.dump()

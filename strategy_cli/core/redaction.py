@@ -84,8 +84,8 @@ class Redactor:
         self._lock = threading.Lock()
 
     def add(self, value: Any) -> None:
-        if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH:
-            return
+        if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH or value in self.values:
+            return  # (the last: a token learnt again from every request it is sent with)
         new = forms(value) - self.values
         if new:
             with self._lock:
