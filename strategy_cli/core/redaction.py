@@ -79,16 +79,18 @@ class Redactor:
 
     def __init__(self, names: Iterable[str] = ()) -> None:
         self.names = {n.lower() for n in names} | SECRET_HEADERS
-        self.values: set[str] = set()
+        self.values: set[str] = set()  # every shape of every secret
+        self._added: set[str] = set()
         self._longest_first: list[str] = []
         self._lock = threading.Lock()
 
     def add(self, value: Any) -> None:
-        if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH or value in self.values:
+        if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH or value in self._added:
             return  # (the last: a token learnt again from every request it is sent with)
         new = forms(value) - self.values
-        if new:
-            with self._lock:
+        with self._lock:
+            self._added.add(value)
+            if new:
                 self.values |= new
                 # Longest first: when one secret contains another, replacing the shorter one
                 # first would leave the rest of the longer one in the clear.
