@@ -31,9 +31,10 @@ PUBLIC_HEADERS = frozenset({"idempotency-key"})
 
 _WORDS = "|".join(CREDENTIAL_WORDS)
 _USER_INFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
-# The value ends where a URL would (or before the punctuation of the message around it).
+# The value ends where a URL would (or before the punctuation of the message around it); a name
+# never spans a separator, so that a long text is scanned in linear time.
 _QUERY_CREDENTIAL = re.compile(
-    rf"(?i)([?&;][^=&#\s]*(?:{_WORDS})[^=&#\s]*=)[^&#\s'\"<>]*[^&#\s'\"<>:,.;)]"
+    rf"(?i)([?&;][^=&#;?\s]*(?:{_WORDS})[^=&#;?\s]*=)[^&#\s'\"<>]*[^&#\s'\"<>:,.;)]"
 )
 
 
