@@ -162,10 +162,11 @@ class Redactor:
 
     def scrub_request(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """A described request (method, url, headers, params, body)."""
-        out = self.scrub(dict(request))
-        out["headers"] = self.scrub_headers(request.get("headers") or {})
-        out["params"] = self.scrub_params(request.get("params") or {})
-        return out
+        by_name = {"headers": self.scrub_headers, "params": self.scrub_params}
+        return {
+            k: by_name[k](v or {}) if k in by_name else self.scrub(v, k)
+            for k, v in request.items()
+        }
 
     @contextmanager
     def guarding(self) -> Iterator[None]:

@@ -79,7 +79,7 @@ class ScenarioExecutor:
         # Unscripted steps return no body, so `{{ steps.X.data... }}` may not resolve here:
         # it is shown as written instead of failing a step that would succeed for real.
         request = build(self.settings, str(call.step.action), call.context(), self.env, _LENIENT)
-        return self.redactor.scrub(request.describe())
+        return self.redactor.scrub_request(request.describe())
 
 
 _LENIENT = frozenset({"steps"})

@@ -21,7 +21,8 @@ def test_secret_headers_are_redacted_in_simulated_requests(tmp_path: Path) -> No
     doc = json.loads(proc.stdout)
     (event,) = doc["events"]
     headers = event["taskStatus"]["taskResults"][0]["httpData"]["request"]["headers"]
-    assert headers == {"Authorization": "***", "X-Partner-Token": "***"}  # config.redact too
+    # by name, config.redact, and a name with a credential word
+    assert headers == {"Authorization": "***", "X-Partner-Token": "***", "X-Auth-Token": "***"}
     stored = db.read_bytes() + (
         db.with_name("s.db-wal").read_bytes() if db.with_name("s.db-wal").exists() else b""
     )
