@@ -164,8 +164,7 @@ class Redactor:
         """A described request (method, url, headers, params, body)."""
         by_name = {"headers": self.scrub_headers, "params": self.scrub_params}
         return {
-            k: by_name[k](v or {}) if k in by_name else self.scrub(v, k)
-            for k, v in request.items()
+            k: by_name[k](v or {}) if k in by_name else self.scrub(v, k) for k, v in request.items()
         }
 
     @contextmanager
