@@ -43,6 +43,14 @@ class TimeError(ValueError):
     """A time value that cannot be used (bad `from` attribute, unknown zone, out of range)."""
 
 
+class TimeRangeError(TimeError):
+    """Arithmetic that would leave the calendar (before year 1 or after year 9999).
+
+    Its own class so callers can tell "this schedule runs off the calendar" (a finding about the
+    input's dates) from a malformed time value.
+    """
+
+
 class WallTime(NamedTuple):
     """Intended wall time: local date/time the arithmetic aimed at. day may exceed the month's
     length (e.g. Feb 31); the time may fall inside a DST gap.
@@ -109,7 +117,7 @@ def _local(wt: WallTime, day: int, zone: ZoneInfo) -> datetime:
     try:
         return datetime(wt.year, wt.month, day, wt.hour, wt.minute, wt.second, wt.microsecond, zone)
     except (ValueError, OverflowError) as exc:
-        raise TimeError(f"wall time {wt} is out of range: {exc}") from exc
+        raise TimeRangeError(f"wall time {wt} is out of range: {exc}") from exc
 
 
 @functools.lru_cache(maxsize=4096)
@@ -233,7 +241,7 @@ def _add_days(base: WallTime, n: int) -> WallTime:
     try:
         moved = date.fromordinal(date(base.year, base.month, day).toordinal() + n)
     except (ValueError, OverflowError) as exc:
-        raise TimeError(f"{base} + {n} days is out of range") from exc
+        raise TimeRangeError(f"{base} + {n} days is out of range") from exc
     return WallTime(
         moved.year, moved.month, moved.day, base.hour, base.minute, base.second, base.microsecond
     )
@@ -249,7 +257,7 @@ def _elapsed(minutes: int) -> Callable[[WallTime, int, ZoneInfo], WallTime]:
         try:
             end = start + timedelta(minutes=minutes * n)
         except OverflowError as exc:
-            raise TimeError(f"{base} + {n * minutes} minutes is out of range") from exc
+            raise TimeRangeError(f"{base} + {n * minutes} minutes is out of range") from exc
         return wall_of(end, zone)
 
     return step
