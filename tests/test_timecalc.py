@@ -21,6 +21,7 @@ from strategy_cli.core.timecalc import (
     get_zone,
     parse_base_attribute,
     parse_instant,
+    parse_wall_instant,
     resolve,
     shift,
     to_rfc3339,
@@ -524,3 +525,16 @@ def test_a_calendar_step_onto_a_repeated_hour_is_flagged_and_an_elapsed_one_is_n
     assert resolve(by_day, zone) == (datetime(2027, 11, 7, 1, 30, tzinfo=zone), ("dst-fold",))
     later = shift(WallTime(2027, 11, 7, 0, 30), delay("hours", 2), zone)
     assert resolve(later, zone)[0].utcoffset() == timedelta(hours=-5)
+
+
+def test_a_start_without_offset_keeps_its_written_wall_time_as_intended() -> None:
+    """Inside a gap, the instant moves (02:30 -> 03:30) but the intended wall time stays 02:30,
+    so later cycles keep 02:30; with an offset, the instant's own wall time is intended."""
+    zone = get_zone(BERLIN)
+    instant, intended = parse_wall_instant("2027-03-28T02:30:00", zone)
+    assert to_rfc3339(instant) == "2027-03-28T03:30:00+02:00"
+    assert intended == WallTime(2027, 3, 28, 2, 30)
+    nxt = shift(intended, delay("days", 1), zone)
+    assert to_rfc3339(resolve(nxt, zone)[0]) == "2027-03-29T02:30:00+02:00"
+    instant, intended = parse_wall_instant("2027-03-28T03:30:00+02:00", zone)
+    assert intended == WallTime(2027, 3, 28, 3, 30)

@@ -104,8 +104,12 @@ class Engine:
         end: datetime | None = None,
         description: str | None = None,
         now: datetime,
+        intended: WallTime | None = None,
     ) -> InstanceBox:
+        """`intended` is the start's intended wall time when it differs from the instant's own
+        (a start written without an offset inside a DST gap)."""
         start = start.astimezone(self.zone)
+        base_wall = wall_of(start, self.zone) if intended is None else intended
         instance: Record = {
             "sid": new_sid(),
             "description": description,
@@ -124,9 +128,9 @@ class Engine:
             instance, {"strategyVersion": self.strategy.get("version", 1), "notes": []}
         )
         for item in self.settings.onCreateTasks or []:
-            self._lifecycle_event(box, item, wall_of(start, self.zone), "on-create", 1, now)
+            self._lifecycle_event(box, item, base_wall, "on-create", 1, now)
         try:
-            base = first_cycle_base(self.settings, start, self.zone, attributes)
+            base = first_cycle_base(self.settings, start, self.zone, attributes, base_wall)
             self._enter_cycle(box, 1, base, now)
         except (TimeError, CallbackError) as exc:
             raise OperationError(f"cannot schedule cycle 1: {exc}") from None

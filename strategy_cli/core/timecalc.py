@@ -186,12 +186,21 @@ def _fromiso(text: str) -> datetime | None:
 
 def parse_instant(text: str, zone: ZoneInfo) -> datetime:
     """An ISO 8601 / RFC 3339 text as an aware datetime in ``zone``; naive means local wall time."""
+    return parse_wall_instant(text, zone)[0]
+
+
+def parse_wall_instant(text: str, zone: ZoneInfo) -> tuple[datetime, WallTime]:
+    """The instant a text names and its intended wall time. Written without an offset, the text
+    is a wall time in ``zone`` and is itself the intended wall time, even inside a DST gap (a
+    start at 02:30 on a spring-forward day begins at 03:30; its later cycles keep 02:30)."""
     parsed = _fromiso(text) if isinstance(text, str) else None
     if parsed is None:
         raise TimeError(f"not an RFC 3339 timestamp: {text!r}")
     if parsed.tzinfo is not None:
-        return parsed.astimezone(zone)
-    return resolve(_wall_of_naive(parsed), zone)[0]
+        instant = parsed.astimezone(zone)
+        return instant, wall_of(instant, zone)
+    wt = _wall_of_naive(parsed)
+    return resolve(wt, zone)[0], wt
 
 
 def _wall_of_naive(value: datetime) -> WallTime:
