@@ -613,5 +613,5 @@ def _ms(later: datetime, earlier: datetime) -> int:
     return int((later - earlier).total_seconds() * 1000)
 
 
-def _wall(values: list[int]) -> WallTime:
+def _wall(values: list[Any]) -> WallTime:
     return WallTime(*values)

@@ -57,6 +57,12 @@ _RULES: list[tuple[str, Severity, str, str]] = [
     ("no-first-cycle-calendar", "error", "No calendar can run cycle 1.", "schedule"),
     ("duplicate-run-on-cycle", "error", "Two calendars claim the same runOnCycle.", "schedule"),
     (
+        "leading-up-without-task",
+        "warning",
+        "A leadingUpTasks item names no task: it creates no event.",
+        "schedule",
+    ),
+    (
         "leading-up-before-previous-cycle",
         "warning",
         "A leading-up task is scheduled further back than the cycle length.",
