@@ -120,3 +120,11 @@ def project_callbacks(modules: list[str] | None = None, env: str | None = None) 
     config = config_for(Path.cwd())
     search = [str(config.path.parent)] if config.path else []
     return load_callbacks([*config.callbacks, *(modules or [])], env, search)
+
+
+def refuse_unused(mode: str, given: dict[str, object], hint: str) -> None:
+    """A usage error (exit 2) naming every option given that `mode` does not use: an option
+    silently ignored would let a user believe it applied."""
+    unused = [name for name, value in given.items() if value not in (None, False)]
+    if unused:
+        raise UsageError(f"{mode} does not use {' or '.join(unused)}", hint=hint)

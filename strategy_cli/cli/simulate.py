@@ -8,7 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import StrategyError, UsageError
-from .common import DbOption, checked_attributes, json_argument, start_option, zone_of
+from .common import (
+    DbOption,
+    checked_attributes,
+    json_argument,
+    refuse_unused,
+    start_option,
+    zone_of,
+)
 from .render_timeline import TimelineFormat
 
 
@@ -60,6 +67,17 @@ def simulate(
 
     if forecast and instances_file is None:
         raise UsageError("--forecast needs --instances-file")
+    if instances_file is not None:
+        refuse_unused(
+            "--instances-file",
+            {
+                "--attributes": attributes,
+                "--start": start,
+                f"--format {format.value}": format in (TimelineFormat.table, TimelineFormat.ics),
+            },
+            hint="each line carries its own attributes and start; "
+            "a portfolio prints a summary (timeline) or json",
+        )
     loaded = load_strategy_file(file)
     zone = zone_of(loaded.settings)
     plan = load_scenario(scenario, loaded.settings) if scenario else None
