@@ -26,6 +26,9 @@ class StepOutcome:
     httpData: dict[str, Any] | None = None
     overrides: dict[str, Any] | None = None
     hold: bool = False  # an async method acknowledged: wait for a resume
+    # Nothing left the client (a reference, a variable, a header or URL that cannot be sent):
+    # the strategy or its environment is wrong, not the service; no retry is used for it.
+    configuration_error: bool = False
 
 
 @dataclass(slots=True)
@@ -92,9 +95,12 @@ def outcome_from_value(value: Any) -> StepOutcome:
     return StepOutcome(True, data=value)
 
 
+CONFIGURATION_ERROR = "configuration-error"
+
+
 @dataclass(slots=True)
 class AttemptResult:
-    status: Literal["success", "failed", "hold"]
+    status: Literal["success", "failed", "hold", "configuration-error"]
     results: list[dict[str, Any]] = field(default_factory=list)
     last_step: str | None = None
     failed_step: Step | None = None
@@ -114,7 +120,7 @@ class Walker:
         self.callbacks = callbacks
 
     def attempt(self, event: dict[str, Any], instance: dict[str, Any]) -> AttemptResult:
-        cached = _cached_successes(event) if (event.get("attempt") or 0) > 1 else _NONE_CACHED
+        cached = _cached_successes(event) if is_retry(event) else _NONE_CACHED
         return self.walk(self.task.initialStep, event, instance, AttemptResult("success"), cached)
 
     def resume(
@@ -165,6 +171,10 @@ class Walker:
                 )
             outcome = self._run(step, event, instance, state, cached)
             state.last_step = key
+            if outcome.configuration_error:  # neither `optional` nor `onError` covers it
+                _failed(state, step, outcome.message or f"step {key!r} cannot be sent")
+                state.status = CONFIGURATION_ERROR
+                return state
             if outcome.hold and outcome.success:
                 state.status = "hold"
                 return state
@@ -257,6 +267,12 @@ def _chosen_step(overrides: Any) -> str | None:
     ):
         return str(overrides["nextStep"]) or None
     return None
+
+
+def is_retry(event: dict[str, Any]) -> bool:
+    """Whether an earlier attempt of the event ran: its successes are then reused. `_serial`
+    counts every attempt; neither `resetAttempts` nor a configuration error takes it back."""
+    return (event.get("_serial") or event.get("attempt") or 0) > 1
 
 
 def _rule(step: Step | None, kind: str) -> Any:
