@@ -301,30 +301,6 @@ def test_env_references_resolve_at_run_time(kit: RunKit, server: RecordingServer
     assert "key-abc-123" not in stored and "tenant-42" not in stored
 
 
-def test_missing_env_variable_fails_the_step_naming_it(
-    kit: RunKit, server: RecordingServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("RUN_TEST_NOT_SET", raising=False)
-    actions = [
-        {
-            "key": "hook",
-            "service": "api",
-            "method": "hook",
-            "headers": {"X-Api-Key": "${env:RUN_TEST_NOT_SET}"},
-        }
-    ]
-    (sid,) = kit.create(strategy_doc("env-missing", server.url, actions=actions), {"id": "a"})
-
-    r = kit.run()
-
-    assert r.code == 1
-    event = kit.event(sid)
-    assert event["status"] == "FAILED"
-    assert "RUN_TEST_NOT_SET" in event["errorMessage"]
-    assert "is not set" in event["errorMessage"]
-    assert server.requests() == []
-
-
 def test_env_references_inside_attributes_are_not_expanded(
     kit: RunKit, server: RecordingServer
 ) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from .callbacks import CallbackError, Callbacks
 from .models import Step, Task
@@ -95,7 +95,7 @@ def outcome_from_value(value: Any) -> StepOutcome:
     return StepOutcome(True, data=value)
 
 
-CONFIGURATION_ERROR = "configuration-error"
+CONFIGURATION_ERROR: Final = "configuration-error"
 
 
 @dataclass(slots=True)
