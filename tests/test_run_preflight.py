@@ -226,6 +226,11 @@ def test_configuration_error_keeps_the_event_due_and_uses_no_retry(
 ) -> None:
     ok, bad = kit.create(_reference_doc(server), {"id": "a", "note": "n"}, {"id": "b"})
     due = kit.event(bad)["date"]
+    before = _state(kit)
+
+    dry = kit.run("--dry-run")  # shows where a run would stop, and changes nothing
+    assert dry.code == 1 and "  configuration error: reference" in dry.out, dry.text
+    assert server.requests() == [] and _state(kit) == before
 
     r = kit.run("--concurrency", "1")
 

@@ -462,7 +462,7 @@ def _plans(
         executor = DryRunExecutor(loaded.engine.settings, options.env, redactor)
         engine = Engine(loaded.strategy, loaded.engine.settings, callbacks)
         engine.start_attempt(box, event, now, "dry-run")
-        engine.finish_attempt(box, event, executor, now, now)
+        status = engine.finish_attempt(box, event, executor, now, now)
         plans.append(
             {
                 "event": row["sid"],
@@ -470,6 +470,10 @@ def _plans(
                 "task": row["task"],
                 "date": row["date"],
                 "requests": executor.requests,
+                # What a run would stop at before sending (a reference, a header): None if none.
+                "configurationError": (
+                    event["errorMessage"] if status == CONFIGURATION_ERROR else None
+                ),
             }
         )
     return plans

@@ -86,9 +86,10 @@ def _dry_run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
     from .console import out, write_json
 
     plans = dry_run(store, hooks, options)
+    code = 1 if any(plan["configurationError"] for plan in plans) else 0
     if format is ReadFormat.json:
         write_json({"dryRun": True, "events": plans})
-        return 0
+        return code
     console = out()
     if not plans:
         console.print("nothing is due")
@@ -102,8 +103,10 @@ def _dry_run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
                 console.print(
                     f"    {json.dumps(r['body'], ensure_ascii=False)}", markup=False, soft_wrap=True
                 )
+        if plan["configurationError"]:
+            console.print(f"  {plan['configurationError']}", markup=False, soft_wrap=True)
     console.print(f"dry run: {len(plans)} due event(s); nothing was sent or changed")
-    return 0
+    return code
 
 
 def _run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
