@@ -382,3 +382,41 @@ def test_a_delivery_failure_still_uses_retries(kit: RunKit, server: RecordingSer
     assert r.code == 0, r.text
     assert json.loads(r.out)["events"][0]["outcome"] == "retried"
     assert kit.event(sid)["attempt"] == 1
+
+
+def test_a_configuration_error_after_an_async_resume_resumes_again(
+    kit: RunKit, server: RecordingServer
+) -> None:
+    """The acknowledged step is not sent again; the resumed flow starts again where it waited."""
+    steps = [
+        {"key": "start", "action": "start", "nextStep": "finish"},
+        {"key": "finish", "action": "finish", "final": True},
+    ]
+    methods = [
+        {"key": "start", "url": "/start", "method": "post", "async": True},
+        {"key": "finish", "url": "/finish", "method": "post"},
+    ]
+    actions = [
+        {"key": "start", "service": "api", "method": "start"},
+        {"key": "finish", "service": "api", "method": "finish", "headers": {"X-T": "${env:PF_TOKEN}"}},
+    ]  # fmt: skip
+    doc = strategy_doc("async", server.url, steps=steps, methods=methods, actions=actions)
+    (sid,) = kit.create(doc, {"id": "a"})
+    with env_vars(PF_TOKEN="good-value"):
+        assert kit.run().code == 0
+    event = kit.event(sid)
+    assert event["status"] == "ONHOLD"
+    resumed = kit.cli("event", "resume", event["sid"], "--data", "{}", "--db", str(kit.db))
+    assert resumed.code == 0, resumed.text
+
+    with env_vars(PF_TOKEN="bad\rvalue"):
+        assert kit.run().code == 1
+    held = kit.event(sid)
+    assert (held["status"], held["attempt"]) == ("PENDING", 1)
+    assert held["taskStatus"] == event["taskStatus"]  # as it was when it waited
+    with env_vars(PF_TOKEN="good-value"):
+        r = kit.run()
+
+    assert r.code == 0 and "1 processed" in r.out, r.text
+    assert len(server.requests("/start")) == 1 and len(server.requests("/finish")) == 1
+    assert kit.event(sid)["status"] == "PROCESSED"
