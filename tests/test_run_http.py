@@ -6,21 +6,9 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from pathlib import Path
 
 import pytest
 from servers import RecordingServer, Reply, RunKit, env_vars, free_port, strategy_doc
-
-
-@pytest.fixture
-def server() -> RecordingServer:
-    with RecordingServer() as s:
-        yield s
-
-
-@pytest.fixture
-def kit(tmp_path: Path) -> RunKit:
-    return RunKit(tmp_path)
 
 
 def test_success_stores_request_response_and_ends_the_schedule(

@@ -13,27 +13,13 @@ import os
 import signal
 import threading
 import time
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from servers import RecordingServer, Reply, RunKit, env_vars, secret_shapes, strategy_doc
-
-from strategy_cli.adapters import runner
+from servers import Clock, RecordingServer, Reply, RunKit, env_vars, secret_shapes, strategy_doc
 
 TOKEN_SECRET = "tok-3e4r5t6y-secret"
-
-
-@pytest.fixture
-def server() -> RecordingServer:
-    with RecordingServer() as s:
-        yield s
-
-
-@pytest.fixture
-def kit(tmp_path: Path) -> RunKit:
-    return RunKit(tmp_path)
 
 
 @pytest.fixture(autouse=True)
@@ -166,12 +152,6 @@ def test_a_variable_of_another_environment_is_not_needed(
 
     assert r.code == 0, r.text
     assert len(server.requests("/hook")) == 1
-
-
-class Clock:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
-        monkeypatch.setattr(runner, "utcnow", lambda: self.now)
 
 
 def test_watch_checks_before_each_tick_claims(
