@@ -400,3 +400,19 @@ def test_a_configuration_error_after_an_async_resume_resumes_again(
     assert r.code == 0 and "1 processed" in r.out, r.text
     assert len(server.requests("/start")) == 1 and len(server.requests("/finish")) == 1
     assert kit.event(sid)["status"] == "PROCESSED"
+
+
+def test_a_body_failing_request_validation_is_a_configuration_error(
+    kit: RunKit, server: RecordingServer
+) -> None:
+    schema = json.dumps({"properties": {"amount": {"type": "uint32"}}})
+    methods = [{"key": "hook", "url": "/hook", "method": "post", "requestValidation": schema}]
+    (sid,) = kit.create(strategy_doc("checked", server.url, methods=methods), {"id": "a"})
+
+    r = kit.run()
+
+    assert r.code == 1, r.text
+    event = kit.event(sid)
+    assert (event["status"], event["attempt"]) == ("PENDING", 0)
+    assert event["errorMessage"].startswith("configuration error: request body fails")
+    assert server.requests() == [] and kit.instance(sid)["status"] == "ACTIVE"
