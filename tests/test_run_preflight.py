@@ -416,3 +416,25 @@ def test_a_body_failing_request_validation_is_a_configuration_error(
     assert (event["status"], event["attempt"]) == ("PENDING", 0)
     assert event["errorMessage"].startswith("configuration error: request body fails")
     assert server.requests() == [] and kit.instance(sid)["status"] == "ACTIVE"
+
+
+def test_a_credential_that_cannot_be_sent_is_the_services_failure(
+    kit: RunKit, server: RecordingServer
+) -> None:
+    """The token request left and came back unusable: a delivery failure, retried as declared."""
+    server.route("POST /token", Reply(200, {"access_token": TOKEN_SECRET + "\r\n"}))
+    auth = {"environment": "local", "url": server.url + "/token", "method": "post"}
+    retry = {"times": 1, "retryAfter": {"unit": "hours", "amount": 1}}
+    doc = strategy_doc(
+        "tok", server.url, service={"authorization": [auth]}, task={"retryConfig": retry}
+    )
+    (sid,) = kit.create(doc, {"id": "a"})
+
+    r = kit.run()
+
+    assert r.code == 0 and "1 retried" in r.out, r.text
+    event = kit.event(sid)
+    assert event["attempt"] == 1 and "cannot be sent in a header" in event["errorMessage"]
+    assert server.requests("/hook") == []
+    for form in secret_shapes(TOKEN_SECRET + "\r\n"):
+        assert form not in kit.dump() and form not in r.text

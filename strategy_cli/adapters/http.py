@@ -29,6 +29,7 @@ from ..core.requests import (
     base_url,
     build,
     check_sendable,
+    is_header_value,
     lookup_action,
 )
 from ..core.templating import ENV_REF
@@ -318,6 +319,11 @@ class HttpExecutor:
                 f"authorization for '{service.key}': no credential at '{path}' in its response"
             )
         self.redactor.add(str(token))
+        if not is_header_value(str(token)):  # the service's fault: it was asked, it answered
+            raise AuthorizationFailed(
+                f"authorization for '{service.key}': the credential at '{path}' in its response "
+                "cannot be sent in a header (a line break, a control character, or not ASCII)"
+            )
         return str(token)
 
 

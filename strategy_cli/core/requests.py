@@ -129,8 +129,13 @@ def check_sendable(url: str, headers: dict[str, Any], what: str) -> None:
     for name, value in headers.items():
         if not _HEADER_NAME.fullmatch(str(name)):
             raise RequestError(f"header name of {what} cannot be sent: not a valid header name")
-        if not _HEADER_VALUE.fullmatch(str(value)):
+        if not is_header_value(str(value)):
             raise RequestError(f"header '{name}' of {what} cannot be sent: {_why(str(value))}")
+
+
+def is_header_value(value: str) -> bool:
+    """Whether an HTTP request can carry `value` as a header's value, as it is."""
+    return _HEADER_VALUE.fullmatch(value) is not None
 
 
 def _url_problem(url: str) -> str | None:
