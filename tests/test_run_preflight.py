@@ -438,3 +438,16 @@ def test_a_credential_that_cannot_be_sent_is_the_services_failure(
     assert server.requests("/hook") == []
     for form in secret_shapes(TOKEN_SECRET + "\r\n"):
         assert form not in kit.dump() and form not in r.text
+
+
+def test_the_timeline_shows_a_configuration_error_as_no_attempt(
+    kit: RunKit, server: RecordingServer
+) -> None:
+    (_, bad) = kit.create(_reference_doc(server), {"id": "a", "note": "n"}, {"id": "b"})
+    assert kit.run().code == 1
+
+    r = kit.cli("instance", "timeline", bad, "--db", str(kit.db))
+
+    assert r.code == 0, r.text
+    (row,) = [line for line in r.out.splitlines() if "configuration error" in line]
+    assert row.lstrip().startswith("↳") and "reference" in row
