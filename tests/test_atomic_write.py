@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import fill_device
 
 from strategy_cli.adapters import atomic
 from strategy_cli.cli import app as app_module
@@ -98,12 +99,13 @@ def test_no_overwrite_mode_never_replaces_a_file_created_meanwhile(tmp_path: Pat
 
 
 def test_a_full_disk_says_so_and_keeps_the_old_file(
-    full_tmpfs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    small_tmpfs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    target = full_tmpfs / "schema.json"
-    assert target.read_text(encoding="utf-8") == "old\n"
+    target = small_tmpfs / "schema.json"
+    target.write_text("old\n", encoding="utf-8")
+    fill_device(small_tmpfs)
     code, _, err = main(monkeypatch, capsys, "schema", "-o", str(target))
     assert code == 1
     assert err.strip() == f"error: {target}: cannot write: disk is full"
     assert target.read_text(encoding="utf-8") == "old\n"
-    assert leftovers(full_tmpfs) == []
+    assert leftovers(small_tmpfs) == []
