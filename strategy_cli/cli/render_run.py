@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-ORDER = ("processed", "retried", "paused", "on hold", "failed", "superseded")
+ORDER = ("processed", "retried", "paused", "on hold", "failed", "superseded", "released")
 
 
 @contextmanager
