@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..core.callbacks import Callbacks
 from ..core.engine import Engine, InstanceBox
@@ -299,7 +299,7 @@ class Runner:
                     state["_lease"] = {"owner": self.options.owner, "until": until}
                     self.store.put_instance(record, state, simulated=loaded.simulated)
 
-    def _mine(self, stored: dict[str, Any] | None) -> bool:
+    def _mine(self, stored: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
         """Whether a stored event is an attempt of this runner's, still running."""
         return (
             stored is not None
@@ -414,13 +414,14 @@ class Runner:
 
     async def _wait(
         self, inflight: dict[asyncio.Future[str], tuple[Loaded, str]], timeout: float
-    ) -> set[asyncio.Future[str]]:
+    ) -> set[asyncio.Future[Any]]:
         """The attempts that finished within `timeout`; a signal ends the wait early."""
         assert self._wake is not None
-        waker = asyncio.ensure_future(self._wake.wait())
+        waker: asyncio.Future[Any] = asyncio.ensure_future(self._wake.wait())
+        waiting: set[asyncio.Future[Any]] = {*inflight, waker}
         try:
             done, _ = await asyncio.wait(
-                [*inflight, waker], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
             waker.cancel()
