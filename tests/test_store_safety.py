@@ -92,6 +92,28 @@ def test_read_commands_work_on_a_read_only_store(tmp_path: Path, what: str) -> N
         assert sorted(p.name for p in kit.folder.iterdir()) == ["store.db"]
 
 
+def test_completion_reads_a_store_in_a_read_only_folder(tmp_path: Path) -> None:
+    kit, sid = stored(tmp_path)
+    kit.folder.chmod(0o555)
+    try:
+        proc = strategy_complete("3", "strategy", "instance", "show", sid[:4], cwd=tmp_path)
+    finally:
+        kit.folder.chmod(0o755)
+    assert proc.stdout.split() == [sid]
+
+
+def strategy_complete(*words: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    prefix = NO_OVERRIDE if os.geteuid() == 0 and shutil.which("setpriv") else []
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "strategy_cli.complete", *words],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        env={**os.environ, "STRATEGY_DB": str(cwd / "store" / "store.db")},
+    )
+
+
 def test_a_read_only_store_of_an_older_schema_is_read_without_migrating(tmp_path: Path) -> None:
     kit, sid = stored(tmp_path)
     with sqlite3.connect(kit.db) as conn:

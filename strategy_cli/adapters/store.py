@@ -35,6 +35,7 @@ __all__ = [
     "default_store_path",
     "event_rows",
     "instance_row",
+    "read_only_uri",
     "settings_digest",
     "utc_key",
 ]
@@ -183,7 +184,7 @@ def _not_writable(file: Path) -> bool:
     return file.exists() and not (os.access(file, os.W_OK) and os.access(file.parent, os.W_OK))
 
 
-def _read_only_uri(file: Path) -> str:
+def read_only_uri(file: Path) -> str:
     """An SQLite URI that reads `file` without writing anything. In a folder where the WAL's
     index (`-shm`) cannot be created SQLite cannot open a WAL store read-only at all, unless
     told that the file is `immutable`. That is true enough there: nobody has it open in WAL
@@ -317,7 +318,7 @@ class Store:
                     hint="STRATEGY_DB=/some/writable/folder/store.db",
                 ) from None
             self.readonly = _not_writable(file)
-            target = _read_only_uri(file) if self.readonly else self.path
+            target = read_only_uri(file) if self.readonly else self.path
         try:
             self._conn = sqlite3.connect(
                 target, timeout=self._busy_timeout_ms / 1000, isolation_level=None, uri=True
