@@ -8,6 +8,7 @@ A full disk is a real one too: a small tmpfs, filled to the last byte.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -16,8 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import fill_device
-from servers import RunKit, strategy_doc
+from conftest import SAMPLES, fill_device
+from servers import PAST, RunKit, strategy_doc
 
 from strategy_cli.adapters.store import Store
 
@@ -66,6 +67,24 @@ def read_commands(sid: str) -> list[list[str]]:
     ]
 
 
+def write_commands(sid: str, tmp_path: Path) -> list[list[str]]:
+    loan = SAMPLES / "loan-collection.yaml"
+    lines = tmp_path / "loans.jsonl"
+    attributes = {
+        "loanId": "L1",
+        "customerEmail": "a@example.com",
+        "firstDueDate": "2027-01-31T00:00:00+01:00",
+        "amountCents": 100,
+    }
+    lines.write_text(json.dumps({"attributes": attributes, "start": PAST}) + "\n")
+    return [
+        ["instance", "pause", sid],
+        ["apply", str(loan)],
+        ["simulate", str(loan), "--attributes", json.dumps(attributes)],
+        ["simulate", str(loan), "--instances-file", str(lines)],
+    ]
+
+
 @pytest.mark.parametrize("what", ["file", "folder"])
 def test_read_commands_work_on_a_read_only_store(tmp_path: Path, what: str) -> None:
     kit, sid = stored(tmp_path)
@@ -78,15 +97,19 @@ def test_read_commands_work_on_a_read_only_store(tmp_path: Path, what: str) -> N
             proc = strategy(*command, "--db", str(kit.db), cwd=tmp_path)
             assert proc.returncode == 0, (command, proc.stderr)
             assert "error" not in proc.stderr, (command, proc.stderr)
-        wrote = strategy("instance", "pause", sid, "--db", str(kit.db), cwd=tmp_path)
+        wrote = [
+            strategy(*command, "--db", str(kit.db), cwd=tmp_path)
+            for command in write_commands(sid, tmp_path)
+        ]
     finally:
         locked.chmod(mode)
-    assert wrote.returncode == 1
-    assert wrote.stderr.splitlines()[0] == (
-        f"error: {kit.db}: the store is read-only (its file or folder is not writable) and "
-        "this command writes to it; nothing was changed"
-    )
-    assert "Traceback" not in wrote.stderr
+    for proc in wrote:
+        assert proc.returncode == 1, proc.args
+        assert proc.stderr.splitlines()[0] == (
+            f"error: {kit.db}: the store is read-only (its file or folder is not writable) and "
+            "this command writes to it; nothing was changed"
+        ), proc.args
+        assert "Traceback" not in proc.stderr
     assert kit.db.read_bytes() == before  # not one byte written, not even a WAL switch
     if what == "folder":
         assert sorted(p.name for p in kit.folder.iterdir()) == ["store.db"]
@@ -162,7 +185,6 @@ def test_doctor_reports_a_corrupt_store(tmp_path: Path) -> None:
 
     as_json = strategy("doctor", "--db", str(db), "--format", "json", cwd=tmp_path)
     assert as_json.returncode == 1
-    import json
 
     report = json.loads(as_json.stdout)["store"]
     assert report["ok"] is False
@@ -187,8 +209,6 @@ def test_a_full_disk_says_disk_is_full(small_tmpfs: Path) -> None:
     doc = strategy_doc("another", "http://127.0.0.1:9")
     doc["description"] = "x" * 300_000  # more than a WAL page or two: needs new space
     path = small_tmpfs.parent / "another.json"
-    import json
-
     path.write_text(json.dumps(doc), encoding="utf-8")
     result = kit.cli("apply", str(path), "--db", str(kit.db))
     assert result.code == 1, result.text

@@ -854,7 +854,7 @@ class Store:
                 self._use_wal(self.conn)
 
     def _leave_wal(self) -> bool:
-        if self.path == ":memory:" or self._depth:
+        if self.path == ":memory:" or self._depth or self.readonly:
             return False
         conn = self.conn
         conn.execute("PRAGMA busy_timeout = 0")  # someone else has it open: keep WAL, at once
