@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, fill_device
+from conftest import fill_device
 from servers import PAST, RunKit, strategy_doc
 
 from strategy_cli.adapters.store import Store
@@ -27,17 +27,23 @@ NO_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
 
 def strategy(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """`strategy ARGS` as a process that file permissions bind (root included)."""
+    return bound("strategy_cli", *args, cwd=cwd)
+
+
+def bound(module: str, *args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m MODULE ARGS` as a process that file permissions bind (root included)."""
     prefix: list[str] = []
     if os.geteuid() == 0:
         if shutil.which("setpriv") is None:
             pytest.skip("running as root without setpriv: permissions cannot be enforced")
         prefix = NO_OVERRIDE
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "strategy_cli", *args],
+        [*prefix, sys.executable, "-m", module, *args],
         capture_output=True,
         text=True,
         cwd=cwd,
         check=False,
+        env={**os.environ, **env},
     )
 
 
@@ -68,20 +74,15 @@ def read_commands(sid: str) -> list[list[str]]:
 
 
 def write_commands(sid: str, tmp_path: Path) -> list[list[str]]:
-    loan = SAMPLES / "loan-collection.yaml"
-    lines = tmp_path / "loans.jsonl"
-    attributes = {
-        "loanId": "L1",
-        "customerEmail": "a@example.com",
-        "firstDueDate": "2027-01-31T00:00:00+01:00",
-        "amountCents": 100,
-    }
-    lines.write_text(json.dumps({"attributes": attributes, "start": PAST}) + "\n")
+    doc = tmp_path / "another.json"
+    doc.write_text(json.dumps(strategy_doc("another", "http://127.0.0.1:9")), encoding="utf-8")
+    lines = tmp_path / "instances.jsonl"
+    lines.write_text(json.dumps({"attributes": {"id": "b"}, "start": PAST}) + "\n")
     return [
         ["instance", "pause", sid],
-        ["apply", str(loan)],
-        ["simulate", str(loan), "--attributes", json.dumps(attributes)],
-        ["simulate", str(loan), "--instances-file", str(lines)],
+        ["apply", str(doc)],
+        ["simulate", str(doc), "--attributes", '{"id": "c"}'],
+        ["simulate", str(doc), "--instances-file", str(lines)],
     ]
 
 
@@ -119,22 +120,11 @@ def test_completion_reads_a_store_in_a_read_only_folder(tmp_path: Path) -> None:
     kit, sid = stored(tmp_path)
     kit.folder.chmod(0o555)
     try:
-        proc = strategy_complete("3", "strategy", "instance", "show", sid[:4], cwd=tmp_path)
+        words = ["3", "strategy", "instance", "show", sid[:4]]
+        proc = bound("strategy_cli.complete", *words, cwd=tmp_path, STRATEGY_DB=str(kit.db))
     finally:
         kit.folder.chmod(0o755)
     assert proc.stdout.split() == [sid]
-
-
-def strategy_complete(*words: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    prefix = NO_OVERRIDE if os.geteuid() == 0 and shutil.which("setpriv") else []
-    return subprocess.run(
-        [*prefix, sys.executable, "-m", "strategy_cli.complete", *words],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-        env={**os.environ, "STRATEGY_DB": str(cwd / "store" / "store.db")},
-    )
 
 
 def test_a_read_only_store_of_an_older_schema_is_read_without_migrating(tmp_path: Path) -> None:
