@@ -99,6 +99,8 @@ class LoopBridge:
             raise RequestAbandoned()
         future = asyncio.run_coroutine_threadsafe(self._send(method, url, **kwargs), self.loop)
         self._inflight.add(future)
+        if self._abandoned:  # abandon() ran between the check above and the line before
+            future.cancel()
         try:
             return future.result()
         except concurrent.futures.CancelledError:
