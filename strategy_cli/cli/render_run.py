@@ -6,7 +6,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+<<<<<<< HEAD
 ORDER = ("processed", "retried", "paused", "on hold", "failed", "configuration error", "superseded")
+=======
+ORDER = ("processed", "retried", "paused", "on hold", "failed", "superseded", "released")
+>>>>>>> h6
 
 
 @contextmanager

@@ -114,8 +114,15 @@ def _run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
     import signal
 
     from ..adapters.runner import Runner
+<<<<<<< HEAD
     from .console import err, out, write_json
     from .render_run import live_progress, print_configuration_errors, print_summary, summary_json
+=======
+    from ..errors import ExitCode
+    from .console import err, out
+    from .interrupts import sigterm_as_ctrl_c
+    from .render_run import live_progress, print_summary
+>>>>>>> h6
 
     runner = Runner(store, hooks, options)
 
@@ -127,6 +134,7 @@ def _run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
             return await runner.run(update)
 
     summary = asyncio.run(main())
+<<<<<<< HEAD
     if format is ReadFormat.json:
         write_json(summary_json(summary, interrupted=runner.stopping))
     else:
@@ -136,14 +144,26 @@ def _run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
         err().print(f"[yellow]warning:[/] {problem}", markup=True, soft_wrap=True, highlight=False)
     failed = summary.outcomes.get("failed") or summary.outcomes.get("configuration error")
     return 1 if failed else 0
+=======
+    sigterm_as_ctrl_c()  # the loop's handlers are gone; the summary is still to be written
+    print_summary(out(), summary, interrupted=runner.stopping)
+    for problem in summary.problems:
+        err().print(f"[yellow]warning:[/] {problem}", markup=True, soft_wrap=True, highlight=False)
+    if runner.stopping:
+        raise typer.Exit(ExitCode.INTERRUPTED)  # the summary says it: no "error:" line
+    return 1 if summary.outcomes.get("failed") else 0
+>>>>>>> h6
 
 
 def _stop(runner: Any) -> None:
     from .console import err
 
-    if not runner.stopping:
-        err().print("stopping: finishing the steps in flight (Ctrl-C again does not force)")
-    runner.stopping = True
+    if runner.interrupt():
+        err().print(
+            "stopping: finishing the attempts in flight (Ctrl-C again releases them and stops)"
+        )
+    else:
+        err().print("stopping now: releasing the attempts in flight; their events are due again")
 
 
 def register(app: typer.Typer) -> None:
