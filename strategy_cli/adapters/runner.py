@@ -103,19 +103,14 @@ class Runner:
         self.bridge: LoopBridge | None = None
         self.pool: ThreadPoolExecutor | None = None
         self.executors: dict[str, HttpExecutor] = {}
-<<<<<<< HEAD
         self.settings_for = strategy_settings(store)  # each version's settings parsed once
-        self.stopping = False
-        # Events whose attempt hit a configuration error: due still, but not tried again by
-        # this runner (it would fail the same way at once, for ever).
-        self.blocked: set[str] = set()
-=======
-        self.strategies: dict[str, tuple[dict[str, Any], Any]] = {}
         self.stopping = False  # a first signal: claim nothing more, finish what is in flight
         self.releasing = False  # a second one: give what is in flight back, stop now
         self._claimed: dict[str, dict[str, Any]] = {}  # each event in flight as it was before
         self._wake: asyncio.Event | None = None
->>>>>>> h6
+        # Events whose attempt hit a configuration error: due still, but not tried again by
+        # this runner (it would fail the same way at once, for ever).
+        self.blocked: set[str] = set()
         self._next_recovery = 0.0  # monotonic time of the next scan for dead runners' attempts
 
     # --- claiming ---------------------------------------------------------------------------
@@ -416,13 +411,9 @@ class Runner:
             if not inflight:
                 renewed = time.monotonic()
                 if self.options.watch and not self.stopping:
-<<<<<<< HEAD
-                    await asyncio.sleep(self.options.interval)
+                    await self._nap(self.options.interval)
                     if not self.stopping:
                         self.preflight()  # a tick claims nothing that --env or a variable fails
-=======
-                    await self._nap(self.options.interval)
->>>>>>> h6
                     continue
                 return
             done = await self._wait(inflight, renew_every)

@@ -6,11 +6,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-<<<<<<< HEAD
-ORDER = ("processed", "retried", "paused", "on hold", "failed", "configuration error", "superseded")
-=======
-ORDER = ("processed", "retried", "paused", "on hold", "failed", "superseded", "released")
->>>>>>> h6
+ORDER = (
+    "processed",
+    "retried",
+    "paused",
+    "on hold",
+    "failed",
+    "configuration error",
+    "superseded",
+    "released",
+)
 
 
 @contextmanager

@@ -114,15 +114,10 @@ def _run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
     import signal
 
     from ..adapters.runner import Runner
-<<<<<<< HEAD
-    from .console import err, out, write_json
-    from .render_run import live_progress, print_configuration_errors, print_summary, summary_json
-=======
     from ..errors import ExitCode
-    from .console import err, out
+    from .console import err, out, write_json
     from .interrupts import sigterm_as_ctrl_c
-    from .render_run import live_progress, print_summary
->>>>>>> h6
+    from .render_run import live_progress, print_configuration_errors, print_summary, summary_json
 
     runner = Runner(store, hooks, options)
 
@@ -134,7 +129,7 @@ def _run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
             return await runner.run(update)
 
     summary = asyncio.run(main())
-<<<<<<< HEAD
+    sigterm_as_ctrl_c()  # the loop's handlers are gone; the summary is still to be written
     if format is ReadFormat.json:
         write_json(summary_json(summary, interrupted=runner.stopping))
     else:
@@ -142,17 +137,10 @@ def _run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
         print_configuration_errors(err(), summary)
     for problem in summary.problems:
         err().print(f"[yellow]warning:[/] {problem}", markup=True, soft_wrap=True, highlight=False)
-    failed = summary.outcomes.get("failed") or summary.outcomes.get("configuration error")
-    return 1 if failed else 0
-=======
-    sigterm_as_ctrl_c()  # the loop's handlers are gone; the summary is still to be written
-    print_summary(out(), summary, interrupted=runner.stopping)
-    for problem in summary.problems:
-        err().print(f"[yellow]warning:[/] {problem}", markup=True, soft_wrap=True, highlight=False)
     if runner.stopping:
         raise typer.Exit(ExitCode.INTERRUPTED)  # the summary says it: no "error:" line
-    return 1 if summary.outcomes.get("failed") else 0
->>>>>>> h6
+    failed = summary.outcomes.get("failed") or summary.outcomes.get("configuration error")
+    return 1 if failed else 0
 
 
 def _stop(runner: Any) -> None:
