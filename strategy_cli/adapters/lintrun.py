@@ -6,12 +6,12 @@ import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from ..core.document import Document
 from ..core.findings import Finding
 from ..core.lint import lint_document
+from .callback_source import static_callbacks
 from .config import config_for
 from .files import STDIN
 from .yamlsource import load_bytes, load_path
@@ -40,18 +40,9 @@ def lint_file(name: str, stdin_name: str | None = None) -> FileReport:
             return FileReport(name, error=f"{name}: cannot read: {exc.strerror or exc}")
         config = config_for(Path(name))
     folder = str(config.path.parent) if config.path else None
-    findings = lint_document(doc, config.policy(), _callback_names(config.callbacks, folder))
+    # Read, never imported: linting must not run the code of the tree it lints.
+    findings = lint_document(doc, config.policy(), static_callbacks(config.callbacks, folder))
     return FileReport(name if name != STDIN else doc.file, findings, doc)
-
-
-@lru_cache(maxsize=16)
-def _callback_names(modules: tuple[str, ...], folder: str | None) -> frozenset[str] | None:
-    """Names the configured callback modules define; None when none are configured."""
-    if not modules:
-        return None
-    from .callbacks import load_callbacks
-
-    return frozenset(load_callbacks(modules, search=[folder] if folder else []).known())
 
 
 def _lint_quiet(name: str) -> FileReport:

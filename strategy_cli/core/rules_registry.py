@@ -118,6 +118,12 @@ _RULES: list[tuple[str, Severity, str, str]] = [
         "A callback name is not defined by the configured callback modules.",
         "callbacks",
     ),
+    (
+        "unchecked-callbacks",
+        "warning",
+        "A callback module's names cannot be known without running it.",
+        "callbacks",
+    ),
 ]
 
 RULES: dict[str, RuleInfo] = {r[0]: RuleInfo(*r) for r in _RULES}
