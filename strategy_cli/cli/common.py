@@ -121,7 +121,7 @@ MaxFileSizeOption = Annotated[
         "--max-file-size",
         help="Strategy files larger than this are reported, not read: bytes, or 500k, 5MB "
         "(default 5MB).",
-        metavar="SIZE",
+        metavar="<size>",
     ),
 ]
 

@@ -117,6 +117,27 @@ def _uri(file: str) -> str:
     return quote(file.replace("\\", "/"), safe="/")
 
 
+# How much of a source line is shown around the caret: a minified file is one huge line.
+SOURCE_WINDOW = 120
+
+
+def source_window(line: str, column: int, width: int = SOURCE_WINDOW) -> tuple[str, int]:
+    """The part of `line` to show under a finding, and the caret's offset in it.
+
+    At most `width` characters around `column` (1-based), with `…` where the line was cut, so
+    that showing a finding takes the same time whatever the length of its line. Tabs are
+    expanded here, so that the caret stays under the column it points at."""
+    at = min(max(column - 1, 0), len(line))
+    start = max(0, min(at - width // 2, len(line) - width))
+    end = start + width
+    head = "…" if start > 0 else ""
+    # Only a bounded look past the window: a copy of the rest would cost per finding.
+    tail = "…" if len(line) > end + width or line[end : end + width].strip() else ""
+    piece = line[start:end]
+    shown = head + (piece.rstrip() if not tail else piece).expandtabs(4) + tail
+    return shown, len(head) + len(piece[: at - start].expandtabs(4))
+
+
 def print_text(counts: Counts, findings: list[Finding]) -> None:
     from rich.markup import escape
 
@@ -137,9 +158,7 @@ def print_text(counts: Counts, findings: list[Finding]) -> None:
             soft_wrap=True,
         )
         if f.source is not None:
-            # Tabs are expanded here, so that the caret stays under the column it points at.
-            shown = f.source.rstrip().expandtabs(4)
-            caret = len(f.source[: f.column - 1].expandtabs(4))
+            shown, caret = source_window(f.source, f.column)
             console.print(f"  {escape(shown)}", overflow="ignore", crop=False)
             console.print(" " * (caret + 2) + f"[{colour}]^[/]")
         if f.hint:

@@ -8,7 +8,15 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import StrategyError, UsageError
-from .common import DbOption, checked_attributes, instant_option, json_argument, zone_of
+from .common import (
+    DbOption,
+    MaxFileSizeOption,
+    checked_attributes,
+    instant_option,
+    json_argument,
+    max_file_bytes,
+    zone_of,
+)
 from .render_timeline import TimelineFormat
 
 
@@ -45,6 +53,7 @@ def simulate(
         bool,
         typer.Option("--forecast", help="With --instances-file: calls per service method per day."),
     ] = False,
+    max_file_size: MaxFileSizeOption = None,
 ) -> int:
     """Simulate a strategy: every event of the next N cycles, offline, on a virtual clock.
 
@@ -60,7 +69,7 @@ def simulate(
 
     if forecast and instances_file is None:
         raise UsageError("--forecast needs --instances-file")
-    loaded = load_strategy_file(file)
+    loaded = load_strategy_file(file, max_file_bytes(max_file_size))
     zone = zone_of(loaded.settings)
     plan = load_scenario(scenario, loaded.settings) if scenario else None
     if instances_file is not None:

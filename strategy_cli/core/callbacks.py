@@ -155,11 +155,11 @@ def _target_names(target: ast.expr) -> list[str]:
 
 
 def _callbacks_keys(value: ast.expr | None) -> set[str]:
-    if isinstance(value, ast.Dict) and all(
-        isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys
-    ):
-        return {k.value for k in value.keys if isinstance(k, ast.Constant)}
-    raise Uncheckable("CALLBACKS is not a literal dict with string keys")
+    keys = value.keys if isinstance(value, ast.Dict) else [None]
+    names = [k.value for k in keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+    if len(names) != len(keys):  # not a dict display, `**other`, or a key that is not a string
+        raise Uncheckable("CALLBACKS is not a literal dict with string keys")
+    return set(names)
 
 
 def _refuse_dynamic(tree: ast.Module) -> None:
