@@ -6,7 +6,8 @@ about 5 MB (under the 5 MiB file limit, so it is parsed) with findings at its fa
 same strategy without the padding as a baseline, and prints the minimum and the median of the
 wall time and of the CPU time (user + system of the child) side by side.
 
-Example: python benchmarks/long_line.py --runs 5 --size 5000000
+Example: python benchmarks/long_line.py --runs 5 --size 5000000 --findings 20
+(`PYTHONPATH=/path/to/other/checkout` measures another version of the code the same way.)
 """
 
 from __future__ import annotations
@@ -27,15 +28,14 @@ from benchenv import installed_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample-strategies" / "loan-collection.yaml"
-FINDINGS = 20  # unknown keys at the end of the line: each shows the line with a caret
 
 
-def strategy(padding: int) -> str:
-    """The sample as one line of JSON: a `padding`-character description, then FINDINGS unknown
-    keys at the far end of the line."""
+def strategy(padding: int, findings: int) -> str:
+    """The sample as one line of JSON: a `padding`-character description, then `findings`
+    unknown keys at the far end of the line (each shows the line with a caret)."""
     data: dict[str, Any] = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
     data["description"] = "x" * padding
-    data["settings"].update({f"unknownKey{i}": i for i in range(FINDINGS)})
+    data["settings"].update({f"unknownKey{i}": i for i in range(findings)})
     return json.dumps(data, separators=(",", ":"))
 
 
@@ -69,14 +69,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per file (default 5)")
     parser.add_argument("--size", type=int, default=5_000_000, help="big file's bytes")
+    parser.add_argument("--findings", type=int, default=20, help="findings on the line")
     args = parser.parse_args()
     env = installed_env()
     with tempfile.TemporaryDirectory() as tmp:
         small = Path(tmp) / "small.json"
-        small.write_text(strategy(10), encoding="utf-8")
+        small.write_text(strategy(10, args.findings), encoding="utf-8")
         big = Path(tmp) / "big.json"
-        padding = args.size - len(strategy(0).encode())
-        big.write_text(strategy(max(padding, 0)), encoding="utf-8")
+        padding = args.size - len(strategy(0, args.findings).encode())
+        big.write_text(strategy(max(padding, 0), args.findings), encoding="utf-8")
         timed(["validate", str(small)], env)  # warm the bytecode cache
         rows = [("small", small), ("5 MB line", big)]
         print(
@@ -88,7 +89,7 @@ def main() -> None:
                 f"{label:<11}{path.stat().st_size:>11}  {min(walls):>8.3f}s{statistics.median(walls):>8.3f}s"
                 f"  {min(cpus):>8.3f}s{statistics.median(cpus):>8.3f}s"
             )
-    print(f"({args.runs} runs each, {FINDINGS} findings at the end of the line, text format)")
+    print(f"({args.runs} runs each, {args.findings} findings at the end of the line, text format)")
 
 
 if __name__ == "__main__":

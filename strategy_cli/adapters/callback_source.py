@@ -3,8 +3,8 @@
 A pull request can add both a `callbacks = ["evil"]` configuration and `evil.py`; linting it must
 not run it. So the module's file is found on the same search path an import would use (the
 configuration's folder, the current folder, then `sys.path`), without importing any package on
-the way, and only parsed (core/callbacks.py). Only `run`, `event trigger/resume` and
-`instance create` import callbacks (adapters/callbacks.py).
+the way, and only parsed (core/callbacks.py). Only the commands that execute or steer instances
+import callbacks (adapters/callbacks.py).
 """
 
 from __future__ import annotations

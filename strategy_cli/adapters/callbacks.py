@@ -8,6 +8,9 @@ callback `module.function` (the module's `__name__`, e.g. `my_callbacks.approve`
 A name that no module defines fails the step that uses it (controller, controllerCallback,
 resumeControllerCallback, ifCallback); the schedule's callbacks (createIf, runOnCycleCallback,
 nextCycleDateCallback, retryEventCallback) fall back to their declared defaults.
+
+Importing runs the module: only the commands that execute or steer instances do it. `validate`
+reads the source instead (adapters/callback_source.py).
 """
 
 from __future__ import annotations
