@@ -199,6 +199,20 @@ def test_a_bad_max_file_size_is_a_usage_error(value: str) -> None:
     assert result.out == ""
 
 
+@pytest.mark.parametrize("command", [["apply"], ["simulate"], ["instance", "create"]])
+def test_commands_that_load_strategy_files_take_the_flag(
+    tmp_path: Path, command: list[str]
+) -> None:
+    path = write(tmp_path / "s.yaml", SAMPLE_TEXT)
+    args = [*command, str(path), "--db", ":memory:", "--max-file-size", "1k"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "strategy_cli", *args], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert f"{path}:1:1: the file is" in proc.stderr and "[file-too-large]" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_other_commands_apply_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from strategy_cli.adapters.strategies import InvalidStrategy, load_strategy_file
 
