@@ -10,11 +10,13 @@ here, not on the model fields, so that the models stay the shape and nothing els
 DOCS maps a model's name to its entries: `""` for the model itself, else a field's name as written
 in a file (its alias: `from`, `if`, `async`). Each entry is (description, extra): `extra`, when
 given, is markdown appended to the description to make the markdownDescription, so the markdown
-always says at least what the plain text says.
+always says at least what the plain text says. Descriptions are rendered as markdown too: code
+(`***`, `{{ }}`, `${env:NAME}`) goes in backticks.
 """
 
 from __future__ import annotations
 
+from textwrap import dedent
 from typing import Any
 
 Doc = tuple[str, str | None]
@@ -22,250 +24,291 @@ Doc = tuple[str, str | None]
 ROOT = "StrategyFile"  # the model of the whole file: its entries go on the schema's root
 MODEL = ""  # the entry of a model's own description
 
-# One text for every field whose strings are templated (method `url`, action parts).
-_TEMPLATES = """\
-`{{ path }}` is replaced when the request is built. Roots: `attributes.*` (the instance's \
-attributes), `instance.*`, `event.*` (including `event.data`), `steps.KEY.data` (the body or \
-controller data of an earlier step of this attempt; also `.success`, `.message`, \
-`.afterResumeData`) and `env` (the `--env` name). Paths use dots and `[n]`. A string that is \
-exactly one reference keeps the value's JSON type; a reference that does not resolve fails the \
-step. References only look data up: no code runs. `${env:NAME}` is read from the environment \
-at run time."""
 
+def _plain(text: str) -> Doc:
+    return (text, None)
+
+
+def _more(text: str, prose: str = "", example: str = "") -> Doc:
+    """An entry with markdown detail: `prose`, then `example` (YAML, written indented like the
+    code around it) as a fenced block."""
+    parts = [prose] if prose else []
+    if example:
+        parts.append("```yaml\n" + dedent(example).strip("\n") + "\n```")
+    return (text, "\n\n".join(parts))
+
+
+# One text for every field whose strings are templated (a method's `url`, an action's parts).
+_TEMPLATES = (
+    "`{{ path }}` is replaced when the request is built. Roots: `attributes.*` (the instance's "
+    "attributes), `instance.*`, `event.*` (including `event.data`), `steps.KEY.data` (the body "
+    "or controller data of an earlier step of this attempt; also `.success`, `.message` and "
+    "`.afterResumeData`) and `env` (the `--env` name). Paths use dots and `[n]`. A string that "
+    "is exactly one reference keeps the value's JSON type; a reference that does not resolve "
+    "fails the step. References only look data up: no code runs. `${env:NAME}` is read from the "
+    "environment at run time."
+)
 _UNIT = (
     "Unit of time: years, months or days (calendar units: the time of day is kept and a day "
     "missing from the month is clamped to its last day), or hours or minutes (elapsed time)."
 )
 _AMOUNT = "Amount of the unit: an integer of at least 0."
-
-
-def _described(text: str) -> Doc:
-    return (text, None)
-
+_FREE_TEXT = "free text for people."
 
 DOCS: dict[str, dict[str, Doc]] = {
     ROOT: {
-        MODEL: (
+        MODEL: _more(
             "An execution strategy: its name, description, version and secret, and its settings "
             "(schedule, tasks, services and actions). Keys are the platform's, in camelCase, so a "
             "file can be sent to the platform unchanged.",
-            """\
-Any string may be `${env:NAME}`: it is read from the environment when `strategy run` uses \
-it, never when validating or simulating, so secrets need not live in the file.
-
-```yaml
-name: smallest
-settings:
-  config: {timezone: Europe/Berlin}
-  schedule:
-    calendars:
-      - key: monthly
-        scheduleAfter: {unit: months, amount: 1}
-        task: charge
-  services: []
-  actions: []
-  tasks:
-    - key: charge
-      initialStep: done
-      steps:
-        - {key: done, final: true}
-```""",
+            "Any string may be `${env:NAME}`: it is read from the environment when `strategy run` "
+            "uses it, never when validating or simulating, so secrets need not live in the file.",
+            """
+            name: smallest
+            settings:
+              config: {timezone: Europe/Berlin}
+              schedule:
+                calendars:
+                  - key: monthly
+                    scheduleAfter: {unit: months, amount: 1}
+                    task: charge
+              services: []
+              actions: []
+              tasks:
+                - key: charge
+                  initialStep: done
+                  steps:
+                    - {key: done, final: true}
+            """,
         ),
-        "name": _described(
+        "name": _plain(
             "Execution Strategy name (required): instances refer to their strategy by this name "
             "or by its sid."
         ),
-        "description": _described("Execution Strategy description: free text for people."),
-        "version": _described(
+        "description": _plain("Execution Strategy description: " + _FREE_TEXT),
+        "version": _plain(
             "Execution Strategy version: an integer of at least 1 (default 1). Informational: "
             "the store numbers the versions it keeps 1, 2, ... in the order they are applied."
         ),
-        "secret": (
+        "secret": _more(
             "Execution Strategy secret: clients send it in the Strategy-Secret header to read the "
             "strategy's pending tasks. It is shown as `***` in every output.",
-            "Write it as `${env:NAME}` to keep it out of the file:\n\n"
-            "```yaml\nsecret: ${env:BILLING_STRATEGY_SECRET}\n```",
+            "Write it as `${env:NAME}` to keep it out of the file:",
+            "secret: ${env:BILLING_STRATEGY_SECRET}",
         ),
-        "settings": _described(
+        "settings": _plain(
             "The strategy's settings (required): configuration, schedule, on-create and "
             "on-cancel tasks, services, tasks and actions."
         ),
-        "sid": _described(
+        "sid": _plain(
             "Execution Strategy ID, assigned by the platform: allowed so that a strategy "
             "downloaded from the platform validates, and ignored."
         ),
-        "createdAt": _described("Entity creation date, assigned by the platform; ignored."),
-        "updatedAt": _described("Entity update date, assigned by the platform; ignored."),
+        "createdAt": _plain("Entity creation date, assigned by the platform; ignored."),
+        "updatedAt": _plain("Entity update date, assigned by the platform; ignored."),
     },
     "Settings": {
-        MODEL: _described("The settings of a strategy: what it schedules and how each task runs."),
-        "config": _described(
-            "Strategy configuration: time zone, validation of instance attributes, the pause "
+        MODEL: _plain("The settings of a strategy: what it schedules and how each task runs."),
+        "config": _plain(
+            "Strategy configuration: time zone, validation of instance attributes, the wait "
             "before service calls, manual triggering and redaction."
         ),
-        "schedule": _described(
+        "schedule": _plain(
             "Schedule configuration (required): an optional initial delay and the calendars "
             "that date each cycle of an instance."
         ),
-        "onCreateTasks": (
-            "Tasks to execute on instance creation: one event per item, dated from the "
-            "instance's start moved by the item's delayBy.",
+        "onCreateTasks": _more(
+            "Tasks to execute on instance creation: one event per item, dated at the instance's "
+            "start moved by the item's delayBy.",
             "An item whose `createIf` callback returns false creates nothing, and "
-            "`schedule.initialDelay` does not move these events.\n\n"
-            "```yaml\nonCreateTasks:\n  - task: welcome\n    delayBy: {unit: hours, amount: 1}\n```",
+            "`schedule.initialDelay` does not move these events.",
+            """
+            onCreateTasks:
+              - task: welcome
+                delayBy: {unit: hours, amount: 1}
+            """,
         ),
-        "onCancelTasks": (
-            "Tasks to execute on instance cancellation: one event per item, dated from the "
-            "moment of cancellation moved by the item's delayBy.",
+        "onCancelTasks": _more(
+            "Tasks to execute on instance cancellation: one event per item, dated at the moment "
+            "of cancellation moved by the item's delayBy.",
             "These events are marked `afterCancellation: true` and still run on the cancelled "
-            "instance.\n\n"
-            "```yaml\nonCancelTasks:\n  - task: farewell\n    createIf: wants_farewell\n```",
+            "instance.",
+            """
+            onCancelTasks:
+              - task: farewell
+                createIf: wants_farewell
+            """,
         ),
-        "services": _described(
+        "services": _plain(
             "List of services (required, may be empty): the HTTP APIs that actions call, with "
             "their base URLs per environment, authorization and methods."
         ),
-        "tasks": _described(
-            "List of tasks (required): each is a graph of steps that one event runs."
-        ),
-        "actions": _described(
+        "tasks": _plain("List of tasks (required): each is a graph of steps that one event runs."),
+        "actions": _plain(
             "List of actions (required, may be empty): each names a service method and gives "
             "the headers, query parameters and body of its requests."
         ),
-        "encryptedSettings": _described(
+        "encryptedSettings": _plain(
             "Encrypted settings as the platform keeps them (encryption iv, hash and encrypted "
             "text). Kept as written: strategy neither decrypts nor uses them."
         ),
     },
     "Config": {
-        MODEL: _described("Strategy configuration."),
-        "requestDelayTime": (
+        MODEL: _plain("Strategy configuration."),
+        "requestDelayTime": _more(
             "Time in milliseconds to wait before each service call: a number from 0 to 5000.",
-            "```yaml\nconfig:\n  requestDelayTime: 250   # a quarter of a second before each call\n```",
+            example="""
+            config:
+              requestDelayTime: 250   # a quarter of a second before each call
+            """,
         ),
-        "manualTrigger": _described(
+        "manualTrigger": _plain(
             "If true, events are not queued automatically: every event is created ONHOLD and "
-            "waits until an operator triggers it (strategy event trigger SID)."
+            "waits until an operator triggers it (`strategy event trigger SID`)."
         ),
-        "timezone": _described(
+        "timezone": _plain(
             "Time zone to use: an IANA name such as Europe/Berlin (default UTC). All calendar "
             "arithmetic happens in it, and times written without an offset are in it."
         ),
-        "instanceValidation": (
+        "instanceValidation": _more(
             "Instance attributes validation: a JSON Type Definition schema (RFC 8927) that the "
             "attributes of every new instance must match.",
             "Every failing path is reported and no instance is created. Timestamps accept RFC "
-            "3339 with `T` and `Z` in either case.\n\n"
-            "```yaml\nconfig:\n  instanceValidation:\n    properties:\n"
-            "      accountId: {type: string}\n      firstDueDate: {type: timestamp}\n"
-            "    optionalProperties:\n      email: {type: string}\n```",
+            "3339 with `T` and `Z` in either case.",
+            """
+            config:
+              instanceValidation:
+                properties:
+                  accountId: {type: string}
+                  firstDueDate: {type: timestamp}
+                optionalProperties:
+                  email: {type: string}
+            """,
         ),
-        "redact": (
+        "redact": _more(
             "An extension of this tool: further header or body field names whose values are "
-            "replaced by `***` in stored request records and in all output. Names compare without "
-            "regard to case.",
+            "replaced by `***` in stored request records and in all output. Names compare "
+            "without regard to case.",
             "`Authorization`, `Proxy-Authorization`, `Strategy-Secret`, `X-Api-Key`, cookies, "
             "credentials and every `${env:NAME}` value are always hidden; list the others here. "
             "A listed field is hidden anywhere in a request or a response, nested bodies "
-            "included.\n\n```yaml\nconfig:\n  redact: [X-Session, cardNumber]\n```",
+            "included.",
+            """
+            config:
+              redact: [X-Session, cardNumber]
+            """,
         ),
     },
     "Schedule": {
-        MODEL: _described("Schedule configuration: when each cycle of an instance runs."),
-        "initialDelay": (
+        MODEL: _plain("Schedule configuration: when each cycle of an instance runs."),
+        "initialDelay": _more(
             "Initial scheduling delay: moves the date of cycle 1 only, before the scheduleAfter "
             "of the calendar that runs it.",
             "Cycle 1's date is the start moved by `initialDelay`, then by its calendar's "
-            "`scheduleAfter`; later cycles and `onCreateTasks` are not moved.\n\n"
-            "```yaml\nschedule:\n  initialDelay: {unit: days, amount: 14}   # a trial fortnight\n"
-            "  calendars:\n    - key: monthly\n      scheduleAfter: {unit: months, amount: 1}\n"
-            "      task: charge\n```",
+            "`scheduleAfter`; later cycles and `onCreateTasks` are not moved.",
+            """
+            schedule:
+              initialDelay: {unit: days, amount: 14}   # a trial fortnight
+              calendars:
+                - key: monthly
+                  scheduleAfter: {unit: months, amount: 1}
+                  task: charge
+            """,
         ),
-        "calendars": (
+        "calendars": _more(
             "List of calendars (required). Cycle n is run by the first calendar whose runOnCycle "
             "is n, else the first whose runOnCycleCallback returns true, else the first with "
             "neither (the default calendar); when none applies, the schedule ends.",
-            "A first charge on the customer's own due date, then on the 15th of every month:\n\n"
-            "```yaml\ncalendars:\n  - key: first\n    runOnCycle: 1\n"
-            "    scheduleAfter: {unit: days, amount: 0, from: firstDueDate}\n    task: charge\n"
-            "  - key: later\n    scheduleAfter: {unit: months, amount: 1, resetTo: {day: 15}}\n"
-            "    task: charge\n```",
+            "A first charge on the customer's own due date, then on the 15th of every month:",
+            """
+            calendars:
+              - key: first
+                runOnCycle: 1
+                scheduleAfter: {unit: days, amount: 0, from: firstDueDate}
+                task: charge
+              - key: later
+                scheduleAfter: {unit: months, amount: 1, resetTo: {day: 15}}
+                task: charge
+            """,
         ),
     },
     "Calendar": {
-        MODEL: _described(
+        MODEL: _plain(
             "A calendar: how the date of a cycle it runs is computed, and which tasks the cycle "
             "runs."
         ),
-        "key": _described("Calendar key, unique among the calendars."),
-        "description": _described("Calendar description: free text."),
-        "runOnCycle": _described(
+        "key": _plain("Calendar key, unique among the calendars."),
+        "description": _plain("Calendar description: " + _FREE_TEXT),
+        "runOnCycle": _plain(
             "Cycle number on which to run this calendar: an integer of at least 1. A calendar "
             "with runOnCycle runs only that cycle."
         ),
-        "runOnCycleCallback": _described(
+        "runOnCycleCallback": _plain(
             "Name of a callback that returns whether this calendar runs a cycle (true or false); "
             "asked when no calendar's runOnCycle is that cycle."
         ),
-        "nextCycleDateCallback": _described(
+        "nextCycleDateCallback": _plain(
             "Name of a callback that calculates the date of a cycle this calendar runs, instead "
             "of scheduleAfter: it returns an instant, or null to use scheduleAfter."
         ),
-        "scheduleAfter": (
+        "scheduleAfter": _more(
             "Schedule after time (required): how long after the previous cycle's date (for "
-            "cycle 1, after the start) a cycle run by this calendar is dated.",
+            "cycle 1, after the start and any initialDelay) a cycle run by this calendar is dated.",
             "`years`, `months` and `days` keep the time of day and clamp a day missing from the "
             "month to its last day without drifting (a schedule on the 31st is back on the 31st "
             "after February); `hours` and `minutes` are elapsed time. `from` counts from a date "
             "in the instance's attributes instead; `resetTo` then sets month, day, hour or "
-            "minute.\n\n"
-            "```yaml\nscheduleAfter: {unit: months, amount: 1, resetTo: {day: 15, hour: 9, "
-            "minute: 0}}\n```",
+            "minute.",
+            "scheduleAfter: {unit: months, amount: 1, resetTo: {day: 15, hour: 9, minute: 0}}",
         ),
-        "task": _described(
+        "task": _plain(
             "Key of the task that a cycle of this calendar runs (its main event). Without one, "
             "the cycle creates no main event and the instance advances once its date has passed."
         ),
-        "leadingUpTasks": (
+        "leadingUpTasks": _more(
             "Tasks to run leading up to the main task: one event per item, dated its "
             "scheduleBefore ahead of the cycle's date, in the order written.",
             "A leading-up date earlier than the instance's start is not created; one with a "
-            "`scheduleBefore` of 0 runs just before the main event, at the same instant.\n\n"
-            "```yaml\nleadingUpTasks:\n  - task: remind\n"
-            "    scheduleBefore: {unit: days, amount: 3}\n```",
+            "`scheduleBefore` of 0 runs just before the main event, at the same instant.",
+            """
+            leadingUpTasks:
+              - task: remind
+                scheduleBefore: {unit: days, amount: 3}
+            """,
         ),
     },
     "LeadingUpTask": {
-        MODEL: _described("A task run ahead of a cycle's main task."),
-        "task": _described("Key of the task to run. An item without a task creates no event."),
-        "scheduleBefore": (
+        MODEL: _plain("A task run ahead of a cycle's main task."),
+        "task": _plain("Key of the task to run. An item without a task creates no event."),
+        "scheduleBefore": _more(
             "Schedule before time: how long before the cycle's date the event is dated (without "
             "it, at the cycle's date).",
             "Counted back from the cycle's actual date (after clamping) with the arithmetic of "
             "any delay: `days` keep the time of day across a DST change, `hours` are elapsed "
-            "time.\n\n```yaml\nscheduleBefore: {unit: hours, amount: 24}\n```",
+            "time.",
+            "scheduleBefore: {unit: hours, amount: 24}",
         ),
     },
     "LifecycleTask": {
-        MODEL: _described(
+        MODEL: _plain(
             "An onCreateTasks or onCancelTasks item: a task run once when an instance is created "
             "or cancelled."
         ),
-        "delayBy": _described(
+        "delayBy": _plain(
             "Delay after the instance's creation (its start) or cancellation before the event "
             "is due; without it, the event is due at once."
         ),
-        "manualTrigger": _described(
+        "manualTrigger": _plain(
             "If true, this event is created ONHOLD and waits until an operator triggers it."
         ),
-        "createIf": _described(
+        "createIf": _plain(
             "Name of a callback that returns whether the event is created (true or false); a "
             "name that no callback module defines counts as true."
         ),
-        "task": _described("Name (key) of the task to execute (required)."),
+        "task": _plain("Name (key) of the task to execute (required)."),
     },
     "Delay": {
-        MODEL: (
+        MODEL: _more(
             "A delay: an amount of a unit of time, optionally counted from a date in the "
             "instance's attributes and reset to fixed calendar values.",
             "Moving a date: start from the `from` attribute (if any), take its wall time in "
@@ -273,46 +316,50 @@ settings:
             "back into an instant (a time in a DST gap moves forward by the gap's length; an "
             "ambiguous one takes the earlier instant).",
         ),
-        "unit": _described(_UNIT),
-        "amount": _described(_AMOUNT),
-        "from": (
+        "unit": _plain(_UNIT),
+        "amount": _plain(_AMOUNT),
+        "from": _more(
             "Calculate from a date in the instance attributes: the name of an attribute holding "
             "an RFC 3339 timestamp or a YYYY-MM-DD date (00:00 local), used as the base instead.",
             "A missing or unreadable attribute is an error (for a cycle's date it cancels the "
             "instance with `CREATE_CYCLE_ERROR`). A timestamp without an offset is a wall time "
-            "in `config.timezone`.\n\n"
-            "```yaml\nscheduleAfter: {unit: days, amount: 0, from: firstDueDate, "
-            "resetTo: {hour: 9, minute: 0}}\n```",
+            "in `config.timezone`.",
+            "scheduleAfter: {unit: days, amount: 0, from: firstDueDate, resetTo: {hour: 9}}",
         ),
-        "resetTo": (
+        "resetTo": _more(
             "Reset time to the specified values after the delay is added: any of month, day, "
             "hour and minute. Fields not named are kept; seconds are zeroed.",
             "`day` is clamped to the month (31 in April is the 30th) and `hour: 24` is 00:00 of "
-            "the next day (then an unnamed `minute` is 0).\n\n"
-            "```yaml\nscheduleAfter:\n  unit: months\n  amount: 1\n"
-            "  resetTo: {day: 1, hour: 8, minute: 30}   # 08:30 on the 1st of next month\n```",
+            "the next day (then an unnamed `minute` is 0).",
+            """
+            scheduleAfter:
+              unit: months
+              amount: 1
+              resetTo: {day: 1, hour: 8, minute: 30}   # 08:30 on the 1st of next month
+            """,
         ),
-        "retryEventCallback": (
+        "retryEventCallback": _more(
             "Name of a callback that gives the wait before each retry (read only on a "
             "retryConfig's retryAfter). When it returns null, retryStrategy or retryAfter "
             "applies.",
             "It receives the failed attempt's number as `attempt` and returns `{unit, amount}`, "
-            "a number of minutes, or `null`.\n\n"
-            "```yaml\nretryConfig:\n  times: 5\n"
-            "  retryAfter: {unit: minutes, amount: 10, retryEventCallback: backoff}\n```",
+            "a number of minutes, or `null`.",
+            """
+            retryConfig:
+              times: 5
+              retryAfter: {unit: minutes, amount: 10, retryEventCallback: backoff}
+            """,
         ),
     },
     "ResetTo": {
-        MODEL: _described("Calendar fields to set on a delayed date; fields not named are kept."),
-        "month": _described("Reset month to this value: 1 to 12."),
-        "day": _described(
-            "Reset day of the month to this value: 1 to 31, clamped to the month's last day."
-        ),
-        "hour": _described("Reset hour to this value: 0 to 24, where 24 is 00:00 of the next day."),
-        "minute": _described("Reset minute to this value: 0 to 59."),
+        MODEL: _plain("Calendar fields to set on a delayed date; fields not named are kept."),
+        "month": _plain("Reset month to this value: 1 to 12."),
+        "day": _plain("Reset day of the month to this value: 1 to 31, clamped to the month's end."),
+        "hour": _plain("Reset hour to this value: 0 to 24, where 24 is 00:00 of the next day."),
+        "minute": _plain("Reset minute to this value: 0 to 59."),
     },
     "RetryConfig": {
-        MODEL: (
+        MODEL: _more(
             "Retry configuration: how many times a failed attempt is retried, how long to wait "
             "before each retry, and what happens when no retry is left.",
             "A failing step's own `retryConfig` wins over its task's; none at all behaves as "
@@ -320,53 +367,62 @@ settings:
             "`retryEventCallback`, else `retryStrategy[k-1]` (the last entry repeating), else "
             "`retryAfter`, else none.",
         ),
-        "times": _described(
+        "times": _plain(
             "Number of times to retry: an integer of at least 0 (times: 3 allows 4 attempts in "
             "all)."
         ),
-        "retryAfter": (
+        "retryAfter": _more(
             "The wait before each retry when retryStrategy gives none; its retryEventCallback, "
             "if set, is asked first.",
             "A retry's date is the failure's instant moved by the delay, with the arithmetic of "
-            "any delay.\n\n"
-            "```yaml\nretryConfig:\n  times: 2\n  retryAfter: {unit: hours, amount: 6}\n```",
+            "any delay.",
+            """
+            retryConfig:
+              times: 2
+              retryAfter: {unit: hours, amount: 6}
+            """,
         ),
-        "pauseBeforeCancel": _described(
-            "When the maximum number of attempts has been reached, pause instead of failing: "
+        "pauseBeforeCancel": _plain(
+            "When the maximum number of attempts has been reached, pause instead of cancelling: "
             "after any onBeforePause step, the event and its instance become PAUSED for an "
-            "operator to resume, rather than the event FAILED and a main event's instance "
-            "cancelled."
+            "operator to resume. Without it the event is FAILED, and a failed main event "
+            "cancels its instance."
         ),
-        "retryStrategy": (
+        "retryStrategy": _more(
             "The waits before successive retries: retryStrategy[k-1] is the wait before retry k, "
             "and the last entry repeats once the list is exhausted. It wins over retryAfter.",
-            "A retry ladder: 1, 2, then 5 days after each failure.\n\n"
-            "```yaml\nretryConfig:\n  times: 3\n  retryStrategy:\n    - {unit: days, amount: 1}\n"
-            "    - {unit: days, amount: 2}\n    - {unit: days, amount: 5}\n```",
+            "A retry ladder: 1, 2, then 5 days after each failure.",
+            """
+            retryConfig:
+              times: 3
+              retryStrategy:
+                - {unit: days, amount: 1}
+                - {unit: days, amount: 2}
+                - {unit: days, amount: 5}
+            """,
         ),
     },
     "RetryDelay": {
-        MODEL: _described("A wait before one retry: an amount of a unit of time."),
-        "unit": _described(_UNIT),
-        "amount": _described(_AMOUNT),
+        MODEL: _plain("A wait before one retry: an amount of a unit of time."),
+        "unit": _plain(_UNIT),
+        "amount": _plain(_AMOUNT),
     },
     "Task": {
-        MODEL: _described("A task: a graph of steps that one event runs, from its initialStep."),
-        "key": _described(
-            "Task key: what calendars, leading-up, on-create and on-cancel items name."
+        MODEL: _plain("A task: a graph of steps that one event runs, from its initialStep."),
+        "key": _plain(
+            "Task key, unique among the tasks: what calendars, leading-up, on-create and "
+            "on-cancel items name."
         ),
-        "description": _described("Task description: free text."),
-        "retryConfig": _described(
+        "description": _plain("Task description: " + _FREE_TEXT),
+        "retryConfig": _plain(
             "Task retry configuration: the retry policy of a failed attempt, unless the failing "
             "step has its own."
         ),
-        "steps": _described("List of steps (required): the nodes of the task's graph."),
-        "initialStep": _described(
-            "Task initial step: the key of the step every attempt starts at."
-        ),
+        "steps": _plain("List of steps (required): the nodes of the task's graph."),
+        "initialStep": _plain("Task initial step: the key of the step every attempt starts at."),
     },
     "Step": {
-        MODEL: (
+        MODEL: _more(
             "A step of a task: a service call (action), a callback (controller) or neither (a "
             "routing step), and where the flow goes next.",
             "On success: `final: true` ends the task; else the first `nextStepRules` item with "
@@ -374,227 +430,255 @@ settings:
             "`nextStep`; else the task ends. On failure: an `optional` step goes on as on "
             "success; else an `if: onError` rule names the next step; else the attempt fails.",
         ),
-        "key": _described(
+        "key": _plain(
             "Step key, unique within its task: what initialStep, nextStep and "
             "`{{ steps.KEY.data }}` templates name."
         ),
-        "description": _described("Step description: free text."),
-        "retryConfig": _described(
+        "description": _plain("Step description: " + _FREE_TEXT),
+        "retryConfig": _plain(
             "Step retry configuration: the retry policy when an attempt fails at this step, "
             "instead of the task's."
         ),
-        "resetAttempts": (
+        "resetAttempts": _more(
             "Reset attempts: when this step succeeds, the event's attempt count goes back to 0, "
             "so the retries allowed start again.",
             "A reset changes how many retries remain, never which steps run again. A later step "
             "that always fails then retries for ever.",
         ),
-        "action": _described("Key of the action (a service method call) to execute with the step."),
-        "final": _described(
-            "Is the step final: when it succeeds, the task ends successfully (even if nextStep is "
-            "set)."
+        "action": _plain("Key of the action (a service method call) to execute with the step."),
+        "final": _plain(
+            "Is the step final: when it succeeds, the task ends successfully (even if nextStep "
+            "is set)."
         ),
-        "controller": (
+        "controller": _more(
             "Name of a controller callback to call in this step: its return value decides the "
             "step's success, data, message and overrides.",
             "`None` or `True` succeeds and `False` fails; a mapping may carry `success`, `data`, "
             "`message` and `overrides` (`attributes` merged into the instance's, `nextStep`, "
-            "`cancelInstance: true`); any other value succeeds as the step's data.\n\n"
-            "```yaml\nsteps:\n  - {key: grade, controller: grade_merchant, nextStep: notify}\n```",
+            "`cancelInstance: true`); any other value succeeds as the step's data.",
+            """
+            steps:
+              - {key: grade, controller: grade_merchant, nextStep: notify}
+            """,
         ),
-        "controllerCallback": _described(
+        "controllerCallback": _plain(
             "Controller callback to use with the step: called like controller (which wins when "
             "both are set)."
         ),
-        "resumeControllerCallback": _described(
+        "resumeControllerCallback": _plain(
             "Name of a callback run when the event of this asynchronous step is resumed: it "
             "receives the resume data (resumeData), and its return value is stored as the "
             "step's afterResumeData (null stores the resume data itself)."
         ),
-        "optional": _described(
+        "optional": _plain(
             "Is the step optional: if it fails, the flow goes on as on success (its result "
             "records success: false)."
         ),
-        "repeatOnRetry": _described(
+        "repeatOnRetry": _plain(
             "Should the step execute again on retry: otherwise a step that succeeded in an "
             "earlier attempt of the event is not run again and its result is reused "
             "(fromCache: true)."
         ),
-        "nextStep": _described(
+        "nextStep": _plain(
             "Key of the step to run after this one succeeds, unless a nextStepRules callback "
             "rule applies. Without it (and without final), the task ends after this step."
         ),
-        "nextStepRules": (
+        "nextStepRules": _more(
             "Next step rules: branches taken after success (if: callback), on failure "
             "(onError), before a retry (onBeforeRetry) or before a pause (onBeforePause).",
             "The first `if: callback` rule whose `ifCallback` returns true wins over `nextStep`. "
             "`onError` handles the failure and the attempt goes on; the `onBeforeRetry` and "
-            "`onBeforePause` steps run every time they are reached.\n\n"
-            "```yaml\nnextStepRules:\n"
-            "  - {if: callback, ifCallback: needs_review, nextStep: review}\n"
-            "  - {if: onError, nextStep: tell-customer}\n```",
+            "`onBeforePause` steps run every time they are reached.",
+            """
+            nextStepRules:
+              - {if: callback, ifCallback: needs_review, nextStep: review}
+              - {if: onError, nextStep: tell-customer}
+            """,
         ),
     },
     "NextStepRule": {
-        MODEL: _described("A next step rule: the step to run next when its condition holds."),
-        "if": _described(
+        MODEL: _plain("A next step rule: the step to run next when its condition holds."),
+        "if": _plain(
             "Next step if event of this type: callback (after success, when ifCallback returns "
             "true), onError (after a failure, which it handles), onBeforeRetry (after a failed "
             "attempt, before its retry is scheduled) or onBeforePause (after the last attempt "
             "failed, before the event and instance pause)."
         ),
-        "ifCallback": _described(
+        "ifCallback": _plain(
             "Next step callback validator: the name of a callback that returns true or false; "
             "needed by if: callback."
         ),
-        "description": _described("Next step rule description: free text."),
-        "nextStep": _described("Key of the step to run when the rule applies."),
+        "description": _plain("Next step rule description: " + _FREE_TEXT),
+        "nextStep": _plain("Key of the step to run when the rule applies."),
     },
     "Service": {
-        MODEL: _described(
+        MODEL: _plain(
             "A service: an HTTP API with a base URL per environment, optional authorization "
             "and its methods."
         ),
-        "key": _described("Service key: what actions name."),
-        "description": _described("Service description: free text."),
-        "baseUrls": _described(
-            "List of base URLs, per environment (required): strategy run --env NAME uses that "
+        "key": _plain("Service key, unique among the services: what actions name."),
+        "description": _plain("Service description: " + _FREE_TEXT),
+        "baseUrls": _plain(
+            "List of base URLs, per environment (required): `strategy run --env NAME` uses that "
             "environment's entry, a simulation the first."
         ),
-        "authorization": (
+        "authorization": _more(
             "List of authorization configurations, per environment: the request that obtains a "
             "credential before the service's calls in that environment.",
             "The credential is read from the JSON response at `credentialPath` (default "
             "`access_token`) and sent as `Authorization: <credentialType> <credential>` "
-            "(default `Bearer`).\n\n"
-            "```yaml\nauthorization:\n  - environment: sandbox\n"
-            "    url: https://auth.sandbox.example.com/oauth/token\n    method: post\n"
-            "    data:\n      client_id: billing\n"
-            "      client_secret: ${env:BILLING_CLIENT_SECRET}\n```",
+            "(default `Bearer`).",
+            """
+            authorization:
+              - environment: sandbox
+                url: https://auth.sandbox.example.com/oauth/token
+                method: post
+                data:
+                  client_id: billing
+                  client_secret: ${env:BILLING_CLIENT_SECRET}
+            """,
         ),
-        "credentialPath": (
+        "credentialPath": _more(
             "Path to the credential in the authorization response's JSON: a dotted path "
             "(default access_token). An authorization entry's own credentialPath wins.",
-            '```yaml\ncredentialPath: data.token   # reads {"data": {"token": "..."}}\n```',
+            example='credentialPath: data.token   # reads {"data": {"token": "..."}}',
         ),
-        "credentialType": _described(
+        "credentialType": _plain(
             "Credential type: the word before the credential in the Authorization header "
             "(default Bearer). An authorization entry's own credentialType wins."
         ),
-        "methods": _described(
-            "List of methods (required): the service's endpoints that actions call."
-        ),
+        "methods": _plain("List of methods (required): the service's endpoints that actions call."),
     },
     "BaseUrl": {
-        MODEL: _described("The base URL of a service in one environment."),
-        "environment": _described("Environment name, as given to strategy run --env."),
-        "url": _described(
+        MODEL: _plain("The base URL of a service in one environment."),
+        "environment": _plain("Environment name, as given to `strategy run --env`."),
+        "url": _plain(
             "URL for the environment: an absolute http(s) URL that method URLs are joined to."
         ),
     },
     "Authorization": {
-        MODEL: _described(
+        MODEL: _plain(
             "The authorization request of a service in one environment, made before its calls "
             "to obtain a credential."
         ),
-        "headers": _described(
+        "headers": _plain(
             "Optional set of headers of the authorization request; values may be `${env:NAME}`."
         ),
-        "params": _described(
+        "params": _plain(
             "Optional set of query parameters of the authorization request; values may be "
             "`${env:NAME}`."
         ),
-        "data": _described(
+        "data": _plain(
             "Optional body data: the JSON body of the authorization request; strings may be "
             "`${env:NAME}`."
         ),
-        "attributes": _described(
+        "attributes": _plain(
             "Optional set of attributes: kept as written; strategy sends nothing from it."
         ),
-        "environment": _described(
-            "Environment name: the entry is used with the base URL of the same environment."
+        "environment": _plain(
+            "Environment name: the entry applies to the service's calls in that environment."
         ),
-        "url": _described("Authorization URL: an absolute http(s) URL."),
-        "method": _described(
+        "url": _plain("Authorization URL: an absolute http(s) URL."),
+        "method": _plain(
             "API method of the authorization request: get, delete, post, put or patch."
         ),
-        "noCache": _described(
+        "noCache": _plain(
             "If true, a new credential is requested for every call instead of being cached "
             "for the rest of the run."
         ),
-        "credentialPath": _described(
+        "credentialPath": _plain(
             "Path to the credential in this entry's response (a dotted path); wins over the "
             "service's credentialPath."
         ),
-        "credentialType": _described(
+        "credentialType": _plain(
             "Credential type of this entry (the word before the credential in the Authorization "
             "header); wins over the service's credentialType."
         ),
     },
     "Method": {
-        MODEL: _described("A service method: one endpoint, and how its answers are checked."),
-        "key": _described("Method key: what actions name in method."),
-        "description": _described("Method description: free text."),
-        "url": (
+        MODEL: _plain("A service method: one endpoint, and how its answers are checked."),
+        "key": _plain("Method key, unique within its service: what actions name in method."),
+        "description": _plain("Method description: " + _FREE_TEXT),
+        "url": _more(
             "Method resource URL: a path joined to the environment's base URL, or an absolute "
             "URL used as it is. It may contain `{{ }}` templates.",
-            _TEMPLATES + "\n\n```yaml\nurl: /accounts/{{ attributes.accountId }}/charges\n```",
+            _TEMPLATES,
+            "url: /accounts/{{ attributes.accountId }}/charges",
         ),
-        "method": _described("API method: get, delete, post, put or patch."),
-        "async": (
+        "method": _plain("API method: get, delete, post, put or patch."),
+        "async": _more(
             "Method is asynchronous: its response only acknowledges the request, and the event "
             "waits ONHOLD until it is resumed with the result.",
             "`strategy event resume SID --data JSON` stores the result, and the next run goes "
             "on with the same attempt: the step's `resumeControllerCallback` (if any) receives "
-            "it, and it becomes the step's `afterResumeData`.\n\n"
-            "```yaml\nmethods:\n  - {key: check, url: /checks, method: post, async: true}\n```",
+            "it, and it becomes the step's `afterResumeData`.",
+            """
+            methods:
+              - {key: check, url: /checks, method: post, async: true}
+            """,
         ),
-        "requestValidation": (
+        "requestValidation": _more(
             "Request validation schema: a JSON Type Definition schema (RFC 8927), written as a "
             "JSON string, that the request body must match before it is sent.",
-            '```yaml\nrequestValidation: \'{"properties": {"amount": {"type": "int32"}}}\'\n```',
+            example="""requestValidation: '{"properties": {"amount": {"type": "int32"}}}'""",
         ),
-        "responseValidation": (
+        "responseValidation": _more(
             "Response validation schema: a JSON Type Definition schema (RFC 8927) that the JSON "
             "body of a 2xx response must match for the step to succeed.",
-            "```yaml\nresponseValidation:\n  properties:\n    id: {type: string}\n"
-            "    status: {enum: [paid, pending]}\n```",
+            example="""
+            responseValidation:
+              properties:
+                id: {type: string}
+                status: {enum: [paid, pending]}
+            """,
         ),
     },
     "Action": {
-        MODEL: _described(
+        MODEL: _plain(
             "An action: a call of one service method, with the headers, query parameters and "
             "body of its request."
         ),
-        "headers": (
+        "headers": _more(
             "Optional set of headers of the request. Strings may contain `{{ }}` templates and "
             "`${env:NAME}`.",
-            _TEMPLATES + '\n\n```yaml\nheaders:\n  X-Account: "{{ attributes.accountId }}"\n'
-            "  X-Api-Key: ${env:PAYMENTS_KEY}\n```",
+            _TEMPLATES,
+            """
+            headers:
+              X-Account: "{{ attributes.accountId }}"
+              X-Api-Key: ${env:PAYMENTS_KEY}
+            """,
         ),
-        "params": (
-            "Optional set of query parameters of the request. Strings may contain `{{ }}` templates.",
-            _TEMPLATES + '\n\n```yaml\nparams:\n  cycle: "{{ instance.cycle }}"\n```',
+        "params": _more(
+            "Optional set of query parameters of the request. Strings may contain `{{ }}` "
+            "templates.",
+            _TEMPLATES,
+            """
+            params:
+              cycle: "{{ instance.cycle }}"
+            """,
         ),
-        "data": (
+        "data": _more(
             "Optional body data: the JSON body of the request. Strings may contain `{{ }}` "
             "templates.",
-            _TEMPLATES
-            + '\n\n```yaml\ndata:\n  amount: "{{ attributes.amount }}"   # stays a number\n'
-            '  checkId: "{{ steps.check.data.id }}"\n```',
+            _TEMPLATES,
+            """
+            data:
+              amount: "{{ attributes.amount }}"   # stays a number
+              checkId: "{{ steps.check.data.id }}"
+            """,
         ),
-        "attributes": _described(
+        "attributes": _plain(
             "Optional set of attributes: kept as written; strategy sends nothing from it."
         ),
-        "key": _described("Action key: what a step's action names."),
-        "service": _described("Key of the service to use."),
-        "method": _described("Key of the service method to use."),
+        "key": _plain("Action key, unique among the actions: what a step's action names."),
+        "service": _plain("Key of the service to use."),
+        "method": _plain("Key of the service method to use."),
     },
     "EncryptedSettings": {
-        MODEL: _described("Encrypted settings, as the platform keeps them."),
-        "iv": _described("Encryption iv (initialization vector)."),
-        "hash": _described("Encryption hash."),
-        "encryptedText": _described("Encrypted text."),
+        MODEL: _plain("Encrypted settings, as the platform keeps them."),
+        "iv": _plain("Encryption iv (initialization vector)."),
+        "hash": _plain("Encryption hash."),
+        "encryptedText": _plain("Encrypted text."),
     },
 }
 
