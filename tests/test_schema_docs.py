@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+import queue
 import re
+import shutil
+import subprocess
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel
 
@@ -15,7 +24,6 @@ from strategy_cli.cli import authoring
 from strategy_cli.core import models
 from strategy_cli.core.schema_docs import DOCS, MODEL, ROOT
 
-ANNOTATIONS = ("description", "markdownDescription")
 FENCE = re.compile(r"```yaml\n(.*?)```", re.DOTALL)
 
 
@@ -43,18 +51,6 @@ def annotated(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 def field_names(model: type[BaseModel]) -> set[str]:
     """A model's fields as a file spells them (the alias, when there is one)."""
     return {field.alias or name for name, field in model.model_fields.items()}
-
-
-def without_annotations(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {
-            key: without_annotations(value)
-            for key, value in node.items()
-            if key not in (*ANNOTATIONS, "title")
-        }
-    if isinstance(node, list):
-        return [without_annotations(value) for value in node]
-    return node
 
 
 SCHEMA = authoring.schema_document()
@@ -139,8 +135,178 @@ def test_the_root_example_is_a_valid_strategy() -> None:
     Draft202012Validator(SCHEMA).validate(yaml.safe_load(example))
 
 
-def test_the_documentation_only_annotates() -> None:
-    """Descriptions change no rule: without annotations, the exported schema is pydantic's."""
-    generated = models.StrategyFile.model_json_schema(by_alias=True, mode="validation")
-    exported = {key: SCHEMA[key] for key in generated}
-    assert without_annotations(exported) == without_annotations(generated)
+GENERATED = models.StrategyFile.model_json_schema(by_alias=True, mode="validation")
+PROPERTIES = [
+    (model, name)
+    for model, definition in [(ROOT, GENERATED), *GENERATED["$defs"].items()]
+    for name in definition["properties"]
+]
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 6000) | st.floats(allow_nan=False) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+EDGES = st.sampled_from([None, 0, 1, -1, 1.0, 1.5, 24, 5000, 5001, "", "x", True, [], {}, [{}]])
+
+
+def property_validator(schema: dict[str, Any], model: str, name: str) -> Draft202012Validator:
+    definition = schema if model == ROOT else schema["$defs"][model]
+    return Draft202012Validator({"$defs": schema["$defs"], **definition["properties"][name]})
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(PROPERTIES), EDGES | JSON)
+def test_the_exported_schema_accepts_what_pydantics_accepts(
+    where: tuple[str, str], value: Any
+) -> None:
+    """Documenting (and reshaping optional fields for editors) changes no verdict."""
+    exported, generated = (property_validator(s, *where) for s in (SCHEMA, GENERATED))
+    assert exported.is_valid(value) == generated.is_valid(value), (where, value)
+
+
+def test_no_optional_field_keeps_an_anyof_that_hides_the_markdown() -> None:
+    """yaml-language-server shows a field's markdown only when its `anyOf`, if any, is a model
+    or null (see `schema_docs.documented`)."""
+    for path, prop in annotated(SCHEMA):
+        for option in prop.get("anyOf", []):
+            assert "$ref" in option or option == {"type": "null"}, path
+            if "$ref" in option:
+                assert option["description"] == prop["description"], path
+
+
+# --- what an editor shows ---------------------------------------------------------------------
+
+
+class LanguageServer:
+    """A minimal LSP client of `yaml-language-server --stdio`: enough to open a file and hover."""
+
+    def __init__(self, exe: str) -> None:
+        self.proc = subprocess.Popen(
+            [exe, "--stdio"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self.inbox: queue.Queue[dict[str, Any]] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.ids = itertools.count(1)
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        while length := self._content_length():
+            self.inbox.put(json.loads(self.proc.stdout.read(length)))
+
+    def _content_length(self) -> int:
+        assert self.proc.stdout is not None
+        length = 0
+        while (line := self.proc.stdout.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        return length
+
+    def notify(self, method: str, params: dict[str, Any]) -> None:
+        body = json.dumps({"jsonrpc": "2.0", "method": method, "params": params}).encode()
+        self._send(body)
+
+    def _send(self, body: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.flush()
+
+    def request(self, method: str, params: dict[str, Any]) -> Any:
+        ident = next(self.ids)
+        self._send(
+            json.dumps({"jsonrpc": "2.0", "id": ident, "method": method, "params": params}).encode()
+        )
+        while True:
+            message = self.inbox.get(timeout=60)
+            if message.get("id") == ident and "method" not in message:
+                return message.get("result")
+            if "id" in message and message.get("method") == "workspace/configuration":
+                # The same settings for every section asked; no schema store (no network).
+                items = message["params"]["items"]
+                answer = [
+                    {"validate": True, "hover": True, "schemaStore": {"enable": False}}
+                ] * len(items)
+                self._send(
+                    json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": answer}).encode()
+                )
+            elif "id" in message and "method" in message:
+                self._send(
+                    json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": None}).encode()
+                )
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+EDITED = """\
+name: hover
+settings:
+  schedule:
+    calendars:
+      - key: monthly
+        scheduleAfter: {unit: months, amount: 1, from: dueDate}
+        task: charge
+  services:
+    - key: kyc
+      baseUrls: [{environment: sandbox, url: "https://kyc.example.com"}]
+      methods: [{key: check, url: /checks, method: post, async: true}]
+  actions: []
+  tasks:
+    - key: charge
+      initialStep: run
+      retryConfig: {times: 2, retryStrategy: [{unit: days, amount: 1}]}
+      steps: [{key: run, final: true}]
+"""
+
+
+@pytest.mark.skipif(
+    shutil.which("yaml-language-server") is None, reason="yaml-language-server missing"
+)
+@pytest.mark.parametrize(
+    ("word", "model", "field"),
+    [
+        ("scheduleAfter", "Calendar", "scheduleAfter"),
+        ("from", "Delay", "from"),
+        ("async", "Method", "async"),
+        ("retryStrategy", "RetryConfig", "retryStrategy"),
+        ("initialStep", "Task", "initialStep"),
+    ],
+)
+def test_yaml_language_server_shows_the_documentation_on_hover(
+    tmp_path: Path, word: str, model: str, field: str
+) -> None:
+    schema = tmp_path / "strategy.schema.json"
+    schema.write_text(authoring.schema_text(), encoding="utf-8")
+    text = f"# yaml-language-server: $schema={schema.as_uri()}\n{EDITED}"
+    document = tmp_path / "hover.yaml"
+    document.write_text(text, encoding="utf-8")
+    line = next(
+        n for n, row in enumerate(text.splitlines()) if f" {word}:" in row or f"{{{word}:" in row
+    )
+    column = text.splitlines()[line].index(f"{word}:") + 1
+    server = LanguageServer(str(shutil.which("yaml-language-server")))
+    try:
+        server.request(
+            "initialize", {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}
+        )
+        server.notify("initialized", {})
+        uri = document.as_uri()
+        server.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}},
+        )
+        hover = server.request(
+            "textDocument/hover",
+            {"textDocument": {"uri": uri}, "position": {"line": line, "character": column}},
+        )
+    finally:
+        server.close()
+    prop = SCHEMA["$defs"][model]["properties"][field]
+    shown = hover["contents"]["value"]
+    assert prop.get("markdownDescription", prop["description"]) in shown, shown

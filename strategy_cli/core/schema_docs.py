@@ -683,9 +683,21 @@ DOCS: dict[str, dict[str, Doc]] = {
 }
 
 
+# Keywords that constrain only values of their own type: `{type: T, ...}` or null is exactly
+# `{type: [T, "null"], ...}` when nothing else is said.
+_OWN_TYPE_ONLY = frozenset({"type", "minimum", "maximum", "items", "additionalProperties"})
+
+
 def documented(schema: dict[str, Any]) -> dict[str, Any]:
     """`schema`, pydantic's JSON Schema of StrategyFile, with DOCS written into its root and its
-    `$defs` (in place; returned for convenience)."""
+    `$defs` (in place; returned for convenience).
+
+    Optional fields are reshaped for yaml-language-server, which on pydantic's
+    `anyOf: [X, {type: null}]` shows the plain description of the field (for X a scalar, list or
+    mapping) or the description of X's model (for X a `$ref`) instead of the field's markdown: an
+    optional scalar, list or mapping is written `type: [T, "null"]` (the same values), and the
+    `$ref` of an optional model carries the field's annotations too.
+    """
     _document(schema, DOCS[ROOT])
     for name, definition in schema.get("$defs", {}).items():
         _document(definition, DOCS.get(name, {}))
@@ -713,4 +725,19 @@ def _document(model: dict[str, Any], docs: dict[str, Doc]) -> None:
             # pydantic's title is the field name capitalized ("Retryeventcallback"): an editor
             # would show it as the heading of the hover, above the description.
             prop.pop("title", None)
-            properties[name] = {**keywords(docs[name]), **prop}
+            notes = keywords(docs[name])
+            properties[name] = {**notes, **_for_hover(prop, notes)}
+
+
+def _for_hover(prop: dict[str, Any], notes: dict[str, str]) -> dict[str, Any]:
+    """`prop` reshaped so that an editor shows `notes` (see `documented`); the same values."""
+    options = prop.get("anyOf")
+    if not isinstance(options, list) or len(options) != 2 or options[1] != {"type": "null"}:
+        return prop
+    first = options[0]
+    if "$ref" in first:
+        return {**prop, "anyOf": [{**first, **notes}, options[1]]}
+    if not isinstance(first.get("type"), str) or not set(first) <= _OWN_TYPE_ONLY:
+        return prop  # a keyword that could judge null too: leave the anyOf alone
+    rest = {key: value for key, value in prop.items() if key != "anyOf"}
+    return {**first, "type": [first["type"], "null"], **rest}
