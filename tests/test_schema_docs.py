@@ -11,7 +11,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -176,11 +176,33 @@ def test_no_optional_field_keeps_an_anyof_that_hides_the_markdown() -> None:
                 assert option["description"] == prop["description"], path
 
 
+def test_a_field_of_a_documented_model_has_its_own_markdown() -> None:
+    """An editor merges a `$ref`'s model into the field and shows the first markdown it finds:
+    the model's would hide the field's plain description."""
+    defs = SCHEMA["$defs"]
+    for path, prop in annotated(SCHEMA):
+        refs = [prop, *prop.get("anyOf", [])]
+        models_with_markdown = [
+            ref["$ref"]
+            for ref in refs
+            if "markdownDescription" in defs.get(str(ref.get("$ref")).split("/")[-1], {})
+        ]
+        if models_with_markdown:
+            assert "markdownDescription" in prop, (path, models_with_markdown)
+
+
 # --- what an editor shows ---------------------------------------------------------------------
 
 
 class LanguageServer:
     """A minimal LSP client of `yaml-language-server --stdio`: enough to open a file and hover."""
+
+    # The answer to every configuration section asked; no schema store, so no network.
+    SETTINGS: ClassVar[dict[str, Any]] = {
+        "validate": True,
+        "hover": True,
+        "schemaStore": {"enable": False},
+    }
 
     def __init__(self, exe: str) -> None:
         self.proc = subprocess.Popen(
@@ -207,36 +229,24 @@ class LanguageServer:
                 length = int(value)
         return length
 
-    def notify(self, method: str, params: dict[str, Any]) -> None:
-        body = json.dumps({"jsonrpc": "2.0", "method": method, "params": params}).encode()
-        self._send(body)
-
-    def _send(self, body: bytes) -> None:
+    def send(self, **message: Any) -> None:
         assert self.proc.stdin is not None
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
         self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
         self.proc.stdin.flush()
 
     def request(self, method: str, params: dict[str, Any]) -> Any:
         ident = next(self.ids)
-        self._send(
-            json.dumps({"jsonrpc": "2.0", "id": ident, "method": method, "params": params}).encode()
-        )
+        self.send(id=ident, method=method, params=params)
         while True:
             message = self.inbox.get(timeout=60)
             if message.get("id") == ident and "method" not in message:
                 return message.get("result")
-            if "id" in message and message.get("method") == "workspace/configuration":
-                # The same settings for every section asked; no schema store (no network).
-                items = message["params"]["items"]
-                answer = [
-                    {"validate": True, "hover": True, "schemaStore": {"enable": False}}
-                ] * len(items)
-                self._send(
-                    json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": answer}).encode()
-                )
-            elif "id" in message and "method" in message:
-                self._send(
-                    json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": None}).encode()
+            if "id" in message and "method" in message:  # the server asks us
+                items = message.get("params", {}).get("items", [])
+                asks_settings = message["method"] == "workspace/configuration"
+                self.send(
+                    id=message["id"], result=[self.SETTINGS] * len(items) if asks_settings else None
                 )
 
     def close(self) -> None:
@@ -250,63 +260,60 @@ settings:
   schedule:
     calendars:
       - key: monthly
-        scheduleAfter: {unit: months, amount: 1, from: dueDate}
+        scheduleAfter: {unit: months, amount: 1, from: dueDate, resetTo: {day: 1}}
         task: charge
   services:
     - key: kyc
       baseUrls: [{environment: sandbox, url: "https://kyc.example.com"}]
       methods: [{key: check, url: /checks, method: post, async: true}]
-  actions: []
+  actions:
+    - {key: check, service: kyc, method: check, headers: {X-Account: "{{ attributes.id }}"}}
   tasks:
     - key: charge
       initialStep: run
       retryConfig: {times: 2, retryStrategy: [{unit: days, amount: 1}]}
       steps: [{key: run, final: true}]
 """
+HOVERED = [  # the word hovered in EDITED (its first occurrence as a key), its model and field
+    ("scheduleAfter", "Calendar", "scheduleAfter"),  # a model
+    ("from", "Delay", "from"),  # an optional string
+    ("resetTo", "Delay", "resetTo"),  # an optional model
+    ("async", "Method", "async"),  # an optional boolean
+    ("headers", "Action", "headers"),  # an optional mapping
+    ("retryConfig", "Task", "retryConfig"),  # an optional model, no markdown
+    ("retryStrategy", "RetryConfig", "retryStrategy"),  # an optional list
+    ("initialStep", "Task", "initialStep"),  # a required string
+]
 
 
 @pytest.mark.skipif(
     shutil.which("yaml-language-server") is None, reason="yaml-language-server missing"
 )
-@pytest.mark.parametrize(
-    ("word", "model", "field"),
-    [
-        ("scheduleAfter", "Calendar", "scheduleAfter"),
-        ("from", "Delay", "from"),
-        ("async", "Method", "async"),
-        ("retryStrategy", "RetryConfig", "retryStrategy"),
-        ("initialStep", "Task", "initialStep"),
-    ],
-)
-def test_yaml_language_server_shows_the_documentation_on_hover(
-    tmp_path: Path, word: str, model: str, field: str
-) -> None:
+def test_yaml_language_server_shows_the_documentation_on_hover(tmp_path: Path) -> None:
     schema = tmp_path / "strategy.schema.json"
     schema.write_text(authoring.schema_text(), encoding="utf-8")
     text = f"# yaml-language-server: $schema={schema.as_uri()}\n{EDITED}"
-    document = tmp_path / "hover.yaml"
-    document.write_text(text, encoding="utf-8")
-    line = next(
-        n for n, row in enumerate(text.splitlines()) if f" {word}:" in row or f"{{{word}:" in row
-    )
-    column = text.splitlines()[line].index(f"{word}:") + 1
+    rows = text.splitlines()
+    uri = (tmp_path / "hover.yaml").as_uri()
     server = LanguageServer(str(shutil.which("yaml-language-server")))
+    shown: dict[str, str] = {}
     try:
-        server.request(
-            "initialize", {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}
-        )
-        server.notify("initialized", {})
-        uri = document.as_uri()
-        server.notify(
-            "textDocument/didOpen",
-            {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}},
-        )
-        hover = server.request(
-            "textDocument/hover",
-            {"textDocument": {"uri": uri}, "position": {"line": line, "character": column}},
-        )
+        server.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+        server.send(method="initialized", params={})
+        document = {"uri": uri, "languageId": "yaml", "version": 1, "text": text}
+        server.send(method="textDocument/didOpen", params={"textDocument": document})
+        for word, _, _ in HOVERED:
+            line = next(n for n, row in enumerate(rows) if re.search(rf"[ {{]{word}:", row))
+            at = {"line": line, "character": rows[line].index(f"{word}:") + 1}
+            hover = server.request(
+                "textDocument/hover", {"textDocument": {"uri": uri}, "position": at}
+            )
+            shown[word] = hover["contents"]["value"] if hover else ""
     finally:
         server.close()
-    prop = SCHEMA["$defs"][model]["properties"][field]
-    shown = hover["contents"]["value"]
-    assert prop.get("markdownDescription", prop["description"]) in shown, shown
+    for word, model, field in HOVERED:
+        prop = SCHEMA["$defs"][model]["properties"][field]
+        assert prop.get("markdownDescription", prop["description"]) in shown[word], (
+            word,
+            shown[word],
+        )

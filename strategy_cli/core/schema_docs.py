@@ -52,6 +52,16 @@ _UNIT = (
     "Unit of time: years, months or days (calendar units: the time of day is kept and a day "
     "missing from the month is clamped to its last day), or hours or minutes (elapsed time)."
 )
+# The retry policy, on the model and on the fields that hold one.
+_RETRY_POLICY = (
+    "`times: 3` allows 4 attempts in all; no `retryConfig` at all behaves as `times: 0`. The wait "
+    "before retry k is the answer of `retryAfter`'s `retryEventCallback`, else "
+    "`retryStrategy[k-1]` (the last entry repeating), else `retryAfter`, else none. With "
+    "`pauseBeforeCancel: true`, the event and its instance pause when no retry is left."
+)
+_RETRY_EXAMPLE = (
+    "retryConfig: {times: 3, retryAfter: {unit: hours, amount: 1}, pauseBeforeCancel: true}"
+)
 _AMOUNT = "Amount of the unit: an integer of at least 0."
 _FREE_TEXT = "free text for people."
 
@@ -294,9 +304,14 @@ DOCS: dict[str, dict[str, Doc]] = {
             "An onCreateTasks or onCancelTasks item: a task run once when an instance is created "
             "or cancelled."
         ),
-        "delayBy": _plain(
+        "delayBy": _more(
             "Delay after the instance's creation (its start) or cancellation before the event "
-            "is due; without it, the event is due at once."
+            "is due; without it, the event is due at once.",
+            example="""
+            onCreateTasks:
+              - task: welcome-call
+                delayBy: {unit: days, amount: 2, resetTo: {hour: 10, minute: 0}}
+            """,
         ),
         "manualTrigger": _plain(
             "If true, this event is created ONHOLD and waits until an operator triggers it."
@@ -362,10 +377,7 @@ DOCS: dict[str, dict[str, Doc]] = {
         MODEL: _more(
             "Retry configuration: how many times a failed attempt is retried, how long to wait "
             "before each retry, and what happens when no retry is left.",
-            "A failing step's own `retryConfig` wins over its task's; none at all behaves as "
-            "`times: 0`. The wait before retry k is the answer of `retryAfter`'s "
-            "`retryEventCallback`, else `retryStrategy[k-1]` (the last entry repeating), else "
-            "`retryAfter`, else none.",
+            "A failing step's own `retryConfig` wins over its task's. " + _RETRY_POLICY,
         ),
         "times": _plain(
             "Number of times to retry: an integer of at least 0 (times: 3 allows 4 attempts in "
@@ -414,9 +426,11 @@ DOCS: dict[str, dict[str, Doc]] = {
             "on-cancel items name."
         ),
         "description": _plain("Task description: " + _FREE_TEXT),
-        "retryConfig": _plain(
+        "retryConfig": _more(
             "Task retry configuration: the retry policy of a failed attempt, unless the failing "
-            "step has its own."
+            "step has its own.",
+            _RETRY_POLICY,
+            _RETRY_EXAMPLE,
         ),
         "steps": _plain("List of steps (required): the nodes of the task's graph."),
         "initialStep": _plain("Task initial step: the key of the step every attempt starts at."),
@@ -435,9 +449,11 @@ DOCS: dict[str, dict[str, Doc]] = {
             "`{{ steps.KEY.data }}` templates name."
         ),
         "description": _plain("Step description: " + _FREE_TEXT),
-        "retryConfig": _plain(
+        "retryConfig": _more(
             "Step retry configuration: the retry policy when an attempt fails at this step, "
-            "instead of the task's."
+            "instead of the task's.",
+            _RETRY_POLICY,
+            _RETRY_EXAMPLE,
         ),
         "resetAttempts": _more(
             "Reset attempts: when this step succeeds, the event's attempt count goes back to 0, "
