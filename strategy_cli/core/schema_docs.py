@@ -44,9 +44,10 @@ _TEMPLATES = (
     "attributes), `instance.*`, `event.*` (including `event.data`), `steps.KEY.data` (the body "
     "or controller data of an earlier step of this attempt; also `.success`, `.message` and "
     "`.afterResumeData`) and `env` (the `--env` name). Paths use dots and `[n]`. A string that "
-    "is exactly one reference keeps the value's JSON type; a reference that does not resolve "
-    "fails the step. References only look data up: no code runs. `${env:NAME}` is read from the "
-    "environment at run time."
+    "is exactly one reference keeps the value's JSON type. References only look data up: no code "
+    "runs. `${env:NAME}` is read from the environment at run time. A reference that does not "
+    "resolve, or an unset variable, is a configuration error in `strategy run`: nothing is sent, "
+    "no retry is used and the event stays due."
 )
 _UNIT = (
     "Unit of time: years, months or days (calendar units: the time of day is kept and a day "
@@ -636,7 +637,9 @@ DOCS: dict[str, dict[str, Doc]] = {
         "requestValidation": _more(
             "Request validation schema: a JSON Type Definition schema (RFC 8927), written as a "
             "JSON string, that the request body must match before it is sent.",
-            example="""requestValidation: '{"properties": {"amount": {"type": "int32"}}}'""",
+            "A body that fails it is a configuration error in `strategy run`: nothing is sent, no "
+            "retry is used and the event stays due.",
+            """requestValidation: '{"properties": {"amount": {"type": "int32"}}}'""",
         ),
         "responseValidation": _more(
             "Response validation schema: a JSON Type Definition schema (RFC 8927) that the JSON "
