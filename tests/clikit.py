@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -83,6 +85,8 @@ def run_main(
         stack.enter_context(mock.patch.object(sys, "stdout", out))
         stack.enter_context(mock.patch.object(sys, "stderr", err))
         stack.enter_context(environment(env or {}))
+        stack.enter_context(mock.patch.dict(app._state, debug=False))  # no --debug before
+        stack.enter_context(_signal_handlers())  # a command's handlers end with its process
         code = _exit_code(app.main)
     forget_process_state()  # let go of the captured streams
     return Result(code, _text(out), _text(err))
@@ -99,6 +103,19 @@ def forget_process_state() -> None:
             clear = getattr(value, "cache_clear", None)
             if callable(clear) and getattr(value, "__module__", None) == name:
                 clear()
+
+
+@contextmanager
+def _signal_handlers() -> Iterator[None]:
+    names = ("SIGINT", "SIGTERM")
+    saved = {name: signal.getsignal(getattr(signal, name)) for name in names}
+    try:
+        yield
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            for name, handler in saved.items():
+                if handler is not None:  # None: set outside Python, cannot be put back
+                    signal.signal(getattr(signal, name), handler)
 
 
 def _capture(errors: str) -> io.TextIOWrapper:
