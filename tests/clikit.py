@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, chdir, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,8 +71,10 @@ def run_main(
     *args: str | Path,
     input: str | bytes | None = None,
     env: Mapping[str, str | None] | None = None,
+    cwd: Path | None = None,
 ) -> Result:
-    """Run `strategy ARGS`; `env` adds variables (None removes one) for this call only."""
+    """Run `strategy ARGS`; `env` adds variables (None removes one) and `cwd` is the working
+    folder, for this call only."""
     from strategy_cli.cli import app
 
     forget_process_state()
@@ -85,6 +87,8 @@ def run_main(
         stack.enter_context(mock.patch.object(sys, "stdout", out))
         stack.enter_context(mock.patch.object(sys, "stderr", err))
         stack.enter_context(environment(env or {}))
+        if cwd is not None:
+            stack.enter_context(chdir(cwd))
         stack.enter_context(mock.patch.dict(app._state, debug=False))  # no --debug before
         stack.enter_context(_signal_handlers())  # a command's handlers end with its process
         code = _exit_code(app.main)

@@ -7,7 +7,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +24,7 @@ RULES_DOC = ROOT / "docs" / "rules.md"
 SAMPLE_FILES = sorted(SAMPLES.glob("*.yaml"))
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "strategy_cli", *args], capture_output=True, text=True, cwd=cwd
-    )
-
-
-invoke = run_main  # `strategy ARGS` in this process, through the real main()
+run = run_main  # `strategy ARGS` in this process, through the real main()
 
 
 def lint_json(path: Path, *flags: str) -> tuple[int, dict[str, Any]]:
@@ -61,11 +54,11 @@ def test_committed_schema_is_up_to_date() -> None:
 
 
 def test_schema_command_prints_the_schema_and_writes_output(tmp_path: Path) -> None:
-    result = invoke("schema")
+    result = run("schema")
     assert result.code == 0
     assert result.stdout == authoring.schema_text()
     target = tmp_path / "out" / "strategy.schema.json"
-    result = invoke("schema", "--output", str(target))
+    result = run("schema", "--output", str(target))
     assert result.code == 0
     assert target.read_text(encoding="utf-8") == authoring.schema_text()
 
@@ -196,7 +189,7 @@ def test_init_rejects_names_that_are_not_slugs(tmp_path: Path, name: str) -> Non
 
 
 def test_rules_json_lists_every_rule() -> None:
-    result = invoke("rules", "--format", "json")
+    result = run("rules", "--format", "json")
     assert result.code == 0
     rows = json.loads(result.stdout)
     assert [r["rule"] for r in rows] == list(RULES)
@@ -244,7 +237,7 @@ def test_pre_commit_hook_definition() -> None:
 
 @pytest.mark.parametrize("command", ["schema", "init", "rules"])
 def test_help_has_an_example(command: str) -> None:
-    result = invoke(command, "--help")
+    result = run(command, "--help")
     assert result.code == 0
     assert "Example: strategy " + command in result.stdout
 

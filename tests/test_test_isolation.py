@@ -89,3 +89,12 @@ def test_run_main_reads_stdin_and_scoped_environment() -> None:
     finally:
         del os.environ["STRATEGY_TEST_MARK"]
     assert result.code == 1 and "yaml" in result.stdout.lower() + result.stderr.lower(), result
+
+
+def test_hypothesis_follows_the_random_order_seed(pytestconfig: pytest.Config) -> None:
+    from hypothesis import core
+
+    seed = getattr(pytestconfig.option, "randomly_seed", None)
+    if not isinstance(seed, int) or pytestconfig.option.hypothesis_seed is not None:
+        pytest.skip("runs with pytest-randomly choosing the seed")
+    assert core.global_force_seed == seed  # type: ignore[attr-defined]
