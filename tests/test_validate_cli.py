@@ -7,22 +7,19 @@ end-to-end runs use a subprocess.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import jsonschema
 import pytest
 import yaml
+from clikit import Result, run_main
 from conftest import ROOT, SAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -44,40 +41,15 @@ TEXT_HEAD = re.compile(
 )
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
+class Run(Result):
+    def json(self, code: int | None = None) -> Any:
+        return super().json(code)  # findings come with exit 1, in the same document
 
 
 def run(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> Run:
-    """`strategy validate ARGS` in this process."""
-    from strategy_cli.adapters import config
-    from strategy_cli.cli import app, console
-
-    # One process runs many commands here: forget what a real run would only compute once.
-    console._out_for.cache_clear()  # a console bound to an earlier test's stdout
-    config._config_in.cache_clear()  # configuration files written by the test
-    out, err = io.StringIO(), io.StringIO()
-    stdin_stream = io.TextIOWrapper(io.BytesIO(stdin or b""), encoding="utf-8")
-    code: Any = None
-    with (
-        mock.patch.object(sys, "argv", ["strategy", "validate", *args]),
-        mock.patch.object(sys, "stdin", stdin_stream),
-        mock.patch.dict(os.environ, env or {}),
-        contextlib.redirect_stdout(out),
-        contextlib.redirect_stderr(err),
-    ):
-        try:
-            app.main()
-        except SystemExit as exc:
-            code = exc.code
-    result = Run(int(code or 0), out.getvalue(), err.getvalue())
-    assert "Traceback" not in result.out + result.err, result
+    """`strategy validate ARGS` in this process: never a traceback, never an internal error."""
+    result = Run(**vars(run_main("validate", *args, input=stdin, env=env)))
+    assert "Traceback" not in result.text, result
     assert "internal error" not in result.err, result
     return result
 
