@@ -13,6 +13,7 @@ from ..core.document import Document
 from ..core.findings import Finding
 from ..core.limits import MAX_FILE_BYTES
 from ..core.lint import lint_document
+from ..core.lint.callbacks import callback_names
 from .callback_source import static_callbacks
 from .config import ProjectConfig, config_for
 from .files import STDIN
@@ -27,6 +28,8 @@ class FileReport:
     file: str
     findings: list[Finding] = field(default_factory=list)
     document: Document | None = None
+    # Callback names the file uses that nothing could check: no callback modules configured.
+    unchecked_callbacks: int = 0
 
 
 def lint_file(
@@ -55,8 +58,10 @@ def unlistable_folder(folder: str, why: str) -> FileReport:
 def _report(doc: Document, config: ProjectConfig) -> FileReport:
     folder = str(config.path.parent) if config.path else None
     # Read, never imported: linting must not run the code of the tree it lints.
-    findings = lint_document(doc, config.policy(), static_callbacks(config.callbacks, folder))
-    return FileReport(doc.file, findings, doc)
+    callbacks = static_callbacks(config.callbacks, folder)
+    findings = lint_document(doc, config.policy(), callbacks)
+    unchecked = len(callback_names(doc.data)) if callbacks is None else 0
+    return FileReport(doc.file, findings, doc, unchecked)
 
 
 def _lint_quiet(name: str, max_bytes: int) -> FileReport:

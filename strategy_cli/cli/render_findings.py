@@ -181,3 +181,25 @@ def _skipped(counts: Counts) -> str:
         if n
     ]
     return f"; skipped {' and '.join(parts)}" if parts else ""
+
+
+def unchecked_callbacks_note(reports: Iterable[Any]) -> list[str]:
+    """One note for the whole run (never one per reference) when files use callback names that
+    nothing checked because no callback modules are configured."""
+    files = [r for r in reports if getattr(r, "unchecked_callbacks", 0)]
+    if not files:
+        return []
+    names = sum(r.unchecked_callbacks for r in files)
+    return [
+        f"{names} callback name(s) in {len(files)} file(s) not checked: no callback modules are "
+        'configured (list them in `callbacks = ["module"]` under [tool.strategy] in '
+        "pyproject.toml or .strategy.toml; see docs/callbacks.md)"
+    ]
+
+
+def print_notes(notes: list[str]) -> None:
+    """Notes go to stderr: they are not findings and change no exit code."""
+    from .console import err
+
+    for note in notes:
+        err().print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)

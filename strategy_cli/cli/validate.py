@@ -77,8 +77,9 @@ def validate(
     reports += lint_files(names, stdin_filename, limit)
     findings = [f for report in reports for f in report.findings]
     counts = render.Counts(len(names), found.hidden_folders, found.hidden_files)
+    notes = render.unchecked_callbacks_note(reports)
     if chosen is LintFormat.json:
-        write_json(render.as_json(counts, findings))
+        write_json({**render.as_json(counts, findings), "notes": notes})
     elif chosen is LintFormat.sarif:
         write_json(render.as_sarif(findings))
     elif chosen is LintFormat.github:
@@ -87,6 +88,8 @@ def validate(
             typer.echo(text)
     else:
         render.print_text(counts, findings)
+    if chosen is not LintFormat.json:  # JSON carries them in its "notes"
+        render.print_notes(notes)
     return _exit_code(findings, strict)
 
 

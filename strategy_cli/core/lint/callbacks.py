@@ -19,6 +19,11 @@ from .walk import did_you_mean
 KINDS = CALLBACK_KINDS
 
 
+def callback_names(data: Any) -> list[str]:
+    """Every callback name a strategy document uses, once per reference."""
+    return [name for _, name in _names(data, ())]
+
+
 def check_callbacks(doc: Document, callbacks: StaticCallbacks | None) -> Iterator[Finding]:
     named = list(_names(doc.data, ()))
     if callbacks is None or not named:
