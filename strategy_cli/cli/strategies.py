@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -33,6 +33,7 @@ def apply(
         for item in loaded:
             record, outcome = apply_strategy(store, item)
             results.append((record, outcome))
+    _say_version_differences(files, loaded, results)
     if format is ReadFormat.json:
         write_json([{"outcome": o, "strategy": public_strategy(r)} for r, o in results])
         return 0
@@ -43,6 +44,24 @@ def apply(
             soft_wrap=True,
         )
     return 0
+
+
+def _say_version_differences(files: list[Path], loaded: list[Any], results: list[Any]) -> None:
+    """The store numbers versions itself (1, 2, ... per name, in apply order): a file whose own
+    `version` says otherwise is told so, once, rather than left to believe its number stuck."""
+    from .console import err
+
+    for path, item, (record, _) in zip(files, loaded, results, strict=True):
+        written = (item.document.data or {}).get("version") if item.document else None
+        if isinstance(written, int | float) and written != record["version"]:
+            err().print(
+                f"note: {path} says version {written:g}; the store numbered it "
+                f"version {record['version']} (versions count applies of changed settings; "
+                "see docs/semantics.md, section 11)",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 def list_strategies(db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
