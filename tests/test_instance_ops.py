@@ -1,4 +1,4 @@
-"""Operating strategies, instances and events on a real store file (SEMANTICS.md sections 3-4).
+"""Operating strategies, instances and events on a real store file (docs/semantics.md sections 3, 4 and 11).
 
 Two layers: the real `main()` in-process (every command, every bad input), and
 `python -m strategy_cli` subprocesses for what a user sees (exit codes, one-line errors, no
@@ -367,7 +367,7 @@ def test_show_timeline_and_tasks(loan_db: Path) -> None:
 
 
 def check_tasks_document(tasks: list[dict[str, Any]], sid: str) -> None:
-    """`instance tasks --format json` is the platform's get-tasks response, SEMANTICS.md §4."""
+    """`instance tasks --format json` is the platform's get-tasks response, docs/semantics.md section 4."""
     assert isinstance(tasks, list)
     assert_no_private_keys(tasks)
     dates = []
@@ -428,7 +428,7 @@ def test_pause_resume_skip_cycle_cancel(tmp_path: Path, db: Path) -> None:
     ]
     # Month anchoring: the Jan 31 schedule runs on Feb 28 (clamped), then Mar 31.
     assert skipped["instance"]["executionDate"] == "2026-02-28T09:00:00+01:00"
-    assert skipped["instance"]["executionDay"] == 31  # the intended day (SEMANTICS.md §2)
+    assert skipped["instance"]["executionDay"] == 31  # the intended day (docs/semantics.md section 2)
 
     resumed = op("resume")
     assert resumed["instance"]["status"] == "ACTIVE"

@@ -25,7 +25,7 @@ from typing import Any
 from ..core.callbacks import DEFAULTS, CallbackError, CallbackKind, answers_to
 from ..errors import UsageError
 
-# Callbacks that belong to a step: an unknown name fails that step (SEMANTICS.md section 5).
+# Callbacks that belong to a step: an unknown name fails that step (docs/semantics.md section 7).
 STEP_KINDS = frozenset(
     {"controller", "controllerCallback", "resumeControllerCallback", "ifCallback"}
 )

@@ -1,4 +1,4 @@
-"""Callbacks by name (SEMANTICS.md section 5): the engine asks, a provider answers.
+"""Callbacks by name (docs/semantics.md section 7): the engine asks, a provider answers.
 
 The runner's provider imports user modules (adapters/callbacks.py); the simulator's answers from
 the scenario. Both fall back to the declared defaults below for names they do not know.

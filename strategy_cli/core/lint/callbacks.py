@@ -1,4 +1,4 @@
-"""Callback names that resolve to nothing (SEMANTICS.md section 5): a warning at validation.
+"""Callback names that resolve to nothing (docs/semantics.md section 7): a warning at validation.
 
 Checked only when the project configures callback modules (`callbacks = [...]`): without them
 there is nothing to resolve names against. The names come from reading the modules' source
