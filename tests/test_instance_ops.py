@@ -428,7 +428,8 @@ def test_pause_resume_skip_cycle_cancel(tmp_path: Path, db: Path) -> None:
     ]
     # Month anchoring: the Jan 31 schedule runs on Feb 28 (clamped), then Mar 31.
     assert skipped["instance"]["executionDate"] == "2026-02-28T09:00:00+01:00"
-    assert skipped["instance"]["executionDay"] == 31  # the intended day (docs/semantics.md section 2)
+    # the intended day (docs/semantics.md section 2)
+    assert skipped["instance"]["executionDay"] == 31
 
     resumed = op("resume")
     assert resumed["instance"]["status"] == "ACTIVE"
