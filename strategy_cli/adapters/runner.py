@@ -517,15 +517,17 @@ def _plans(
     from .dryrun import DryRunExecutor
 
     plans: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    # Every due event, each instance's in date order on one copy of it: a run takes them one
+    # after the other, so each is planned on the state the ones before it leave (all succeed).
+    copies: dict[str, tuple[Loaded, Any]] = {}
     for row in store.due_events(
         _utc_text(now), statuses=("PENDING",), limit=10_000, instance_sid=options.instance
     ):
-        if row["instanceSid"] in seen:
-            continue
-        seen.add(row["instanceSid"])
-        loaded = load(store, row["instanceSid"], callbacks)
-        box = copy.deepcopy(loaded.box)
+        sid = row["instanceSid"]
+        if sid not in copies:
+            loaded = load(store, sid, callbacks)
+            copies[sid] = (loaded, copy.deepcopy(loaded.box))
+        loaded, box = copies[sid]
         event = box.events[row["sid"]]
         if not loaded.engine.is_runnable(box, event):
             continue
