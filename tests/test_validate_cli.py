@@ -128,8 +128,9 @@ def test_json_format_has_exactly_the_documented_keys(tmp_path: Path) -> None:
     result = run(str(tmp_path), "--format", "json")
     assert result.code == 1
     doc = result.json()
-    assert set(doc) == {"summary", "findings"}
+    assert set(doc) == {"summary", "findings", "notes"}
     assert doc["summary"] == {"files": 3, "errors": 1, "warnings": 1, "skippedHidden": 0}
+    assert isinstance(doc["notes"], list) and all(isinstance(n, str) for n in doc["notes"])
     assert len(doc["findings"]) == 2
     for finding in doc["findings"]:
         assert set(finding) == JSON_FINDING_KEYS
