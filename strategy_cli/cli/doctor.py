@@ -107,22 +107,25 @@ def _store(db: str | None) -> dict[str, Any]:
 def _print(report: dict[str, Any]) -> None:
     from rich.table import Table
 
-    from .console import out
+    from .console import line, out, shown
 
     console = out()
     table = Table(show_header=False, box=None, padding=(0, 2))
     for name, version in report["versions"].items():
-        table.add_row(name, version or "[red]not installed[/]")
+        table.add_row(shown(name), shown(version) if version else shown("not installed", "red"))
     console.print(table)
     store = report["store"]
-    mark = "[green]ok[/]" if store["ok"] else f"[red]cannot open[/]: {store['error']}"
-    if store.get("note"):
-        mark = store["note"]
-    console.print(
-        f"store: {store['path']} (schema {store['schemaVersion']}) {mark}", soft_wrap=True
+    mark = (
+        line(("ok", "green"))
+        if store["ok"]
+        else line(("cannot open", "red"), f": {store['error']}")
     )
+    if store.get("note"):
+        mark = shown(store["note"])
+    where = shown(f"store: {store['path']} (schema {store['schemaVersion']}) ")
+    console.print(where + mark, soft_wrap=True)
     for key, label in (("project", "project config"), ("profiles", "profiles")):
-        console.print(f"{label}: {report['config'][key] or 'none found'}", soft_wrap=True)
+        console.print(shown(f"{label}: {report['config'][key] or 'none found'}"), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import __version__
 from ..core.findings import Finding
+from ..core.literal import literal
 from ..core.rules_registry import RULES
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -35,6 +36,8 @@ def _with_hint(f: Finding) -> str:
 
 
 def _gh_data(text: str) -> str:
+    # The runner's log shows ANSI sequences: controls from a file are escaped like everywhere else.
+    text = literal(text, multiline=True)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -103,9 +106,7 @@ def _uri(file: str) -> str:
 
 
 def print_text(files: int, findings: list[Finding]) -> None:
-    from rich.markup import escape
-
-    from .console import out
+    from .console import line, out, shown
 
     console = out()
     current = None
@@ -113,22 +114,29 @@ def print_text(files: int, findings: list[Finding]) -> None:
         if f.file != current:
             if current is not None:
                 console.print()
-            console.print(f"[bold underline]{escape(f.file)}[/]")
+            console.print(shown(f.file, "bold underline"))
             current = f.file
         colour = "red" if f.severity == "error" else "yellow"
         console.print(
-            f"{escape(f.file)}:{f.line}:{f.column}: [{colour}]{f.severity}[/] "
-            f"[dim]\\[{escape(f.rule)}][/] {escape(f.message)}",
+            line(
+                f"{f.file}:{f.line}:{f.column}: ",
+                (f.severity, colour),
+                " ",
+                (f"[{f.rule}]", "dim"),
+                " ",
+                f.message,
+            ),
             soft_wrap=True,
         )
         if f.source is not None:
             # Tabs are expanded here, so that the caret stays under the column it points at.
-            shown = f.source.rstrip().expandtabs(4)
-            caret = len(f.source[: f.column - 1].expandtabs(4))
-            console.print(f"  {escape(shown)}", overflow="ignore", crop=False)
-            console.print(" " * (caret + 2) + f"[{colour}]^[/]")
+            shown_source = f.source.rstrip().expandtabs(4)
+            # A control character before the column is shown as its escape, and is that wide.
+            caret = len(literal(f.source[: f.column - 1].expandtabs(4)))
+            console.print(line("  ", shown_source), overflow="ignore", crop=False)
+            console.print(line(" " * (caret + 2), ("^", colour)))
         if f.hint:
-            console.print(f"  [dim]hint:[/] {escape(f.hint)}", soft_wrap=True)
+            console.print(line("  ", ("hint:", "dim"), " ", f.hint), soft_wrap=True)
     s = summary(files, findings)
     verdict = "[green]ok[/]" if not s["errors"] else "[red]failed[/]"
     if findings:

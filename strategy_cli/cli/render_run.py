@@ -33,6 +33,8 @@ def _counts(summary: Any) -> str:
 def print_summary(console: Any, summary: Any, interrupted: bool = False) -> None:
     from rich.table import Table
 
+    from .console import shown
+
     head = "interrupted after" if interrupted else "done:"
     console.print(f"{head} {summary.executed} attempt(s): {_counts(summary)}")
     stats = summary.stats
@@ -42,5 +44,5 @@ def print_summary(console: Any, summary: Any, interrupted: bool = False) -> None
     for col in ("service", "calls", "errors"):
         table.add_column(col, justify="left" if col == "service" else "right")
     for service, calls in sorted(stats.calls.items()):
-        table.add_row(service, str(calls), str(stats.errors.get(service, 0)))
+        table.add_row(shown(service), str(calls), str(stats.errors.get(service, 0)))
     console.print(table)

@@ -81,22 +81,22 @@ def _check_env(store: Any, env: str | None) -> None:
 
 def _dry_run(store: Any, hooks: Any, options: Any) -> int:
     from ..adapters.runner import dry_run
-    from .console import out
+    from .console import line, out, shown
 
     plans = dry_run(store, hooks, options)
     console = out()
     if not plans:
         console.print("nothing is due")
     for plan in plans:
-        console.print(f"[bold]{plan['task']}[/] event {plan['event'][:8]} (due {plan['date']})")
+        head = f" event {plan['event'][:8]} (due {plan['date']})"
+        console.print(line((plan["task"], "bold"), head), soft_wrap=True)
         for r in plan["requests"]:
-            console.print(f"  {r['method']} {r['url']}", markup=False, soft_wrap=True)
+            console.print(shown(f"  {r['method']} {r['url']}"), soft_wrap=True)
             if r["body"] is not None:
                 import json
 
-                console.print(
-                    f"    {json.dumps(r['body'], ensure_ascii=False)}", markup=False, soft_wrap=True
-                )
+                body = json.dumps(r["body"], ensure_ascii=False)
+                console.print(shown(f"    {body}"), soft_wrap=True)
     console.print(f"dry run: {len(plans)} due event(s); nothing was sent or changed")
     return 0
 
@@ -106,7 +106,7 @@ def _run(store: Any, hooks: Any, options: Any) -> int:
     import signal
 
     from ..adapters.runner import Runner
-    from .console import err, out
+    from .console import err, line, out
     from .render_run import live_progress, print_summary
 
     runner = Runner(store, hooks, options)
@@ -121,7 +121,7 @@ def _run(store: Any, hooks: Any, options: Any) -> int:
     summary = asyncio.run(main())
     print_summary(out(), summary, interrupted=runner.stopping)
     for problem in summary.problems:
-        err().print(f"[yellow]warning:[/] {problem}", markup=True, soft_wrap=True, highlight=False)
+        err().print(line(("warning:", "yellow"), " ", problem), soft_wrap=True)
     return 1 if summary.outcomes.get("failed") else 0
 
 

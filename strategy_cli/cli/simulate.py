@@ -103,12 +103,12 @@ def _run_one(record: Any, settings: Any, attrs: Any, start: Any, cycles: int, pl
 
 
 def _render(box: Any, format: TimelineFormat, zone: Any, name: str) -> None:
-    from .console import err
+    from .console import err, shown
     from .render_timeline import render_instance
 
     render_instance(box, format, zone, name, "simulated instance")
     if format is not TimelineFormat.json:  # JSON carries the sid; stderr keeps stdout clean
-        err().print(f"simulated instance: {box.instance['sid']}", highlight=False)
+        err().print(shown(f"simulated instance: {box.instance['sid']}"))
 
 
 def _portfolio(

@@ -82,12 +82,10 @@ def validate(
 
 def _report_unreadable(errors: list[str]) -> None:
     """Files that could not be read at all: one line each on stderr; the others were linted."""
-    from rich.markup import escape
-
-    from .console import err
+    from .console import print_error
 
     for message in errors:
-        err().print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+        print_error(message)
 
 
 def _exit_code(findings: list[Finding], strict: bool) -> int:
