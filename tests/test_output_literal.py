@@ -152,10 +152,10 @@ def test_validate_findings_in_every_format(kit: RunKit, raw: str) -> None:
 
 def test_an_emoji_code_in_a_position_stays_a_position(kit: RunKit) -> None:
     path = kit.folder / "file.yaml"
-    path.write_text("\n" * 99 + "name: x\nversion: [\n", encoding="utf-8")
+    path.write_text("#\n" * 99 + "name: [1]\n", encoding="utf-8")  # a finding at line 100
     result = kit.cli("validate", str(path))
     assert result.code == 1 and "💯" not in result.out
-    assert re.search(r"file\.yaml:10\d:\d+:", result.out), result.out
+    assert "file.yaml:100:1: error" in result.out, result.out
 
 
 @pytest.mark.parametrize("raw", _ids())
@@ -307,8 +307,8 @@ def test_serve_logs_a_hostile_path_on_one_line(tmp_path: Path) -> None:
     assert literal(str(db)) in text, text
     lines = [line for line in text.splitlines() if "GET" in line]
     assert len(lines) == 2, text
-    assert "x\\n2026-01-01 forged -> 200\\x1b[2J\\u202e/get-tasks -> 401" in lines[0] or (
-        "-> 404" in lines[0]
+    assert lines[0].endswith(
+        " GET /execution-instance/x\\n2026-01-01 forged -> 200\\x1b[2J\\u202e/get-tasks -> 404"
     ), lines
     assert not any(line.startswith("2026-01-01 forged") for line in text.splitlines())
     assert "\\x1b]0;title\\x07 -> 404" in lines[1], lines
