@@ -191,6 +191,24 @@ def test_store_commands_show_hostile_names(kit: RunKit, raw: str) -> None:
     assert_literal(kit.cli("instance", "cancel", sid, "--db", db), f"t{raw}")
 
 
+def test_completion_never_offers_a_name_with_controls(
+    kit: RunKit, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from strategy_cli.complete import main as complete
+
+    for raw in ("plain", "[/]x", ":100:", "\x1b[2J", "a\nforged", "\u202eabc"):
+        assert (
+            kit.cli(
+                "apply", str(kit.write(strategy_doc(raw, "http://x"))), "--db", str(kit.db)
+            ).code
+            == 0
+        )
+    capsys.readouterr()
+    complete(["4", "strategy", "show", "--db", str(kit.db), ""])
+    offered = capsys.readouterr().out.splitlines()
+    assert sorted(offered) == [":100:", "[/]x", "plain"], offered
+
+
 @pytest.mark.parametrize("raw", _ids())
 def test_simulate_in_every_format(kit: RunKit, raw: str) -> None:
     path = kit.write(hostile_doc(raw))
