@@ -254,6 +254,21 @@ def test_run_and_events_show_hostile_server_messages(
     assert shown["task"] == f"t{raw}"
 
 
+@pytest.mark.parametrize("raw", _ids())
+def test_event_and_instance_operations(kit: RunKit, raw: str) -> None:
+    doc = hostile_doc(raw)
+    doc["settings"]["config"]["manualTrigger"] = True  # events wait ONHOLD for a trigger
+    (sid,) = kit.create(doc)
+    db = str(kit.db)
+    event = kit.event(sid, f"t{raw}")
+    assert event["status"] == "ONHOLD"
+    assert_literal(kit.cli("event", "trigger", event["sid"], "--db", db), f"t{raw}")
+    assert_literal(kit.cli("instance", "pause", sid, "--db", db), f"t{raw}")
+    # an unknown strategy close to a stored one: the error's did-you-mean names it literally
+    missing = kit.cli("instance", "create", f"s{raw}?", "--db", db)
+    assert_literal(missing, f"s{raw}", 1)
+
+
 # --- doctor and the environment -----------------------------------------------------------------
 
 
