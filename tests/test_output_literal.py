@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from remote_servers import (
     INSTANCE_SID,
     LOOPBACK,
@@ -126,6 +128,43 @@ def test_json_escaped_is_the_same_json() -> None:
     text = json_escaped(json.dumps(value, ensure_ascii=False, indent=2))
     assert not RAW_CONTROL.search(text)
     assert json.loads(text) == value
+
+
+# Text with markup, emoji codes and every kind of control character, often.
+_hostile_text = st.text(
+    alphabet=st.one_of(
+        st.characters(codec=None),
+        st.sampled_from(["[", "]", "/", ":", "\\", "\x1b", "\n", "\x9b", "\u202e", "\u2028"]),
+    )
+) | st.builds("".join, st.lists(st.sampled_from([*HOSTILE.values(), "x", ":smile:", "[b]"])))
+
+
+@given(_hostile_text)
+@settings(max_examples=300, deadline=None)
+def test_literal_properties(text: str) -> None:
+    shown = literal(text)
+    assert not RAW_CONTROL.search(shown) and "\n" not in shown
+    assert literal(shown) == shown
+    block = literal(text, multiline=True)  # a block keeps its lines (and tabs), nothing else
+    assert block.count("\n") == text.count("\n")
+    assert not RAW_CONTROL.search(block.replace("\t", ""))
+    dumped = json_escaped(json.dumps({text: [text]}, ensure_ascii=False, indent=2))
+    assert json.loads(dumped) == {text: [text]}
+    assert not RAW_CONTROL.search(dumped.replace("\n", ""))
+
+
+@given(_hostile_text)
+@settings(max_examples=200, deadline=None)
+def test_a_console_prints_shown_text_exactly(text: str) -> None:
+    """Through the tool's own console: no markup, no emoji, nothing but the escaped text."""
+    import io
+
+    from strategy_cli.cli import console
+
+    sink = io.StringIO()
+    printer = console._make(sink)
+    printer.print(console.line(("error:", "bold"), " ", text), soft_wrap=True)
+    assert sink.getvalue() == f"error: {literal(text)}\n"
 
 
 # --- validate -----------------------------------------------------------------------------------
