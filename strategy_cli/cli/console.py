@@ -84,7 +84,7 @@ def print_yaml(document: object) -> None:
     import yaml
 
     text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
-    out().print(shown(text, multiline=True))
+    out().print(shown(text, multiline=True), soft_wrap=True)  # wrapping would change the YAML
 
 
 def write_json(document: object) -> None:
