@@ -26,7 +26,7 @@ from ..core.attributes import attribute_problems
 from ..core.models import Settings
 from ..core.scenario import Scenario
 from ..core.simulate import Simulation
-from ..core.timecalc import TimeError, get_zone, parse_instant
+from ..core.timecalc import TimeError, get_zone, parse_wall_instant
 from ..errors import StrategyError, UsageError
 from .store import event_rows, instance_row
 
@@ -190,7 +190,7 @@ def _item(
     if not isinstance(raw, str):
         raise StrategyError(f"{path}:{n}: `start` must be an ISO-8601 string")
     try:
-        return attrs, parse_instant(raw, zone)
+        return attrs, parse_wall_instant(raw, zone)
     except TimeError as exc:
         raise StrategyError(f"{path}:{n}: start: {exc}") from None
 
@@ -210,7 +210,7 @@ def _simulate_chunk(job: _Job, lines: list[Line]) -> _Chunk:
             sim.executor.describe_requests = False
             if job.forecast:
                 sim.executor.calls = chunk.calls
-            box = sim.run(attrs, start)
+            box = sim.run(attrs, *start)
             chunk.instances.append(
                 instance_row(box.instance, box.state, 1, job.strategy_name, job.store_path)
             )

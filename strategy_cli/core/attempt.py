@@ -102,6 +102,9 @@ class AttemptResult:
     reset_attempts: bool = False
     cancel_instance: bool = False
     attributes: dict[str, Any] = field(default_factory=dict)
+    # How many of `results` the task's own walk produced; onBeforeRetry/onBeforePause steps
+    # come after them and are never reused by a later attempt.
+    walked: int | None = None
 
 
 class Walker:
@@ -114,7 +117,7 @@ class Walker:
         self.callbacks = callbacks
 
     def attempt(self, event: dict[str, Any], instance: dict[str, Any]) -> AttemptResult:
-        cached = _cached_successes(event) if (event.get("attempt") or 0) > 1 else _NONE_CACHED
+        cached = earlier_successes(event)
         return self.walk(self.task.initialStep, event, instance, AttemptResult("success"), cached)
 
     def resume(
@@ -242,10 +245,14 @@ class Walker:
         rule = _rule(failed, kind) if failed else None
         if rule is None or not rule.nextStep:
             return
+        if state.walked is None:
+            state.walked = len(state.results)
         probe = AttemptResult("success", state.results)
         self.walk(rule.nextStep, event, instance, probe, {})
         state.results = probe.results
         state.cancel_instance |= probe.cancel_instance
+        if probe.last_step is not None:  # the side step that ran is where the attempt stopped
+            state.last_step = probe.last_step
 
 
 def _chosen_step(overrides: Any) -> str | None:
@@ -302,6 +309,25 @@ def _apply_overrides(state: AttemptResult, instance: dict[str, Any], overrides: 
 _NONE_CACHED: Mapping[str, dict[str, Any]] = {}
 
 
-def _cached_successes(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def earlier_successes(event: dict[str, Any]) -> Mapping[str, dict[str, Any]]:
+    """Every step that succeeded in an earlier attempt of the event: its most recent success.
+
+    Kept by `remember_successes` across attempts, so a step is reused even when the previous
+    attempt did not reach it, and after a reset of the attempt counter.
+    """
+    remembered = event.get("_successes")
+    if remembered is not None:
+        return remembered  # type: ignore[no-any-return]
+    if (event.get("attempt") or 0) <= 1:
+        return _NONE_CACHED
+    # A record stored before successes were remembered: its last attempt is all there is.
     status = event.get("taskStatus") or {}
     return {r["step"]: r for r in status.get("taskResults") or [] if r.get("success")}
+
+
+def remember_successes(event: dict[str, Any], result: AttemptResult) -> None:
+    """Add the attempt's fresh successes of the task's own walk to the event's memory."""
+    walked = result.results if result.walked is None else result.results[: result.walked]
+    fresh = {r["step"]: r for r in walked if r.get("success") and not r.get("fromCache")}
+    if fresh:
+        event["_successes"] = {**earlier_successes(event), **fresh}

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import StrategyError
-from .attempt import AttemptResult, StepExecutor, Walker
+from .attempt import AttemptResult, StepExecutor, Walker, remember_successes
 from .callbacks import CallbackError, Callbacks
 from .models import LifecycleTask, RetryConfig, RetryDelay, Settings, Step
 from .records import Record, instant_of, is_terminal, iso, kind_of, new_event, new_sid
@@ -104,8 +104,12 @@ class Engine:
         end: datetime | None = None,
         description: str | None = None,
         now: datetime,
+        intended: WallTime | None = None,
     ) -> InstanceBox:
+        """`intended` is the start's intended wall time when it differs from the instant's own
+        (a start written without an offset inside a DST gap)."""
         start = start.astimezone(self.zone)
+        base_wall = wall_of(start, self.zone) if intended is None else intended
         instance: Record = {
             "sid": new_sid(),
             "description": description,
@@ -124,9 +128,9 @@ class Engine:
             instance, {"strategyVersion": self.strategy.get("version", 1), "notes": []}
         )
         for item in self.settings.onCreateTasks or []:
-            self._lifecycle_event(box, item, wall_of(start, self.zone), "on-create", 1, now)
+            self._lifecycle_event(box, item, base_wall, "on-create", 1, now)
         try:
-            base = first_cycle_base(self.settings, start, self.zone, attributes)
+            base = first_cycle_base(self.settings, start, self.zone, attributes, base_wall)
             self._enter_cycle(box, 1, base, now)
         except (TimeError, CallbackError) as exc:
             raise OperationError(f"cannot schedule cycle 1: {exc}") from None
@@ -285,7 +289,9 @@ class Engine:
             # Counts every attempt, never reset (resetAttempts, an operator's resume): the
             # runner's idempotency keys use it, so a new attempt never reuses an old key.
             event["_serial"] = max((event.get("_serial") or 0) + 1, event["attempt"])
-            if event["attempt"] > 1 and event.get("taskStatus"):
+            # Every attempt after the first is a retry, also after resetAttempts set the counter
+            # back: it keeps what the previous attempt did.
+            if event["_serial"] > 1 and event.get("taskStatus"):
                 event["cachedTaskStatus"] = event["taskStatus"]
         box.touch(event, now, stamp)
 
@@ -351,6 +357,7 @@ class Engine:
         now: datetime,
     ) -> str:
         event["taskStatus"] = {"lastStep": result.last_step or "", "taskResults": result.results}
+        remember_successes(event, result)
         if result.reset_attempts:
             event["attempt"] = 0
         if result.attributes:
@@ -397,9 +404,12 @@ class Engine:
         policy = _policy(result.failed_step, walker.task.retryConfig)
         k = event.get("attempt") or 0
         event["errorMessage"] = result.message
-        if policy is not None and k <= policy.times:
+        if k <= policy.times:
             walker.side_step("onBeforeRetry", result.failed_step, event, box.instance, result)
-            event["taskStatus"]["taskResults"] = result.results
+            event["taskStatus"] = {
+                "lastStep": result.last_step or "",
+                "taskResults": result.results,
+            }
             delay = self._retry_delay(box, event, policy, k)
             retry_at = shifted(
                 wall_of(now, self.zone), delay, self.zone, box.instance.get("attributes") or {}
@@ -409,9 +419,12 @@ class Engine:
             box.touch(event, now)
             return
         event["_history"].append(_history(event, "failed", iso(now), result.message))
-        if policy is not None and policy.pauseBeforeCancel:
+        if policy.pauseBeforeCancel:
             walker.side_step("onBeforePause", result.failed_step, event, box.instance, result)
-            event["taskStatus"]["taskResults"] = result.results
+            event["taskStatus"] = {
+                "lastStep": result.last_step or "",
+                "taskResults": result.results,
+            }
             event.update(status="PAUSED", _exhausted=True)
             box.touch(event, now)
             if box.instance["status"] == "ACTIVE":
@@ -564,8 +577,14 @@ class Engine:
         return status == "ACTIVE" or (status == "CANCELED" and bool(event.get("afterCancellation")))
 
 
-def _policy(step: Step | None, task_policy: RetryConfig | None) -> RetryConfig | None:
-    return step.retryConfig if step is not None and step.retryConfig is not None else task_policy
+def _policy(step: Step | None, task_policy: RetryConfig | None) -> RetryConfig:
+    """The failing step's retry policy, else its task's; none at all is exactly `times: 0`."""
+    if step is not None and step.retryConfig is not None:
+        return step.retryConfig
+    return task_policy if task_policy is not None else NO_RETRIES
+
+
+NO_RETRIES = RetryConfig(times=0)
 
 
 def _as_delay(value: Any) -> Any:
@@ -594,5 +613,5 @@ def _ms(later: datetime, earlier: datetime) -> int:
     return int((later - earlier).total_seconds() * 1000)
 
 
-def _wall(values: list[int]) -> WallTime:
+def _wall(values: list[Any]) -> WallTime:
     return WallTime(*values)
