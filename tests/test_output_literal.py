@@ -167,6 +167,37 @@ def test_a_console_prints_shown_text_exactly(text: str) -> None:
     assert sink.getvalue() == f"error: {literal(text)}\n"
 
 
+@given(name=_hostile_text.filter(lambda t: t.strip() != ""), task=_hostile_text)
+@settings(max_examples=25, deadline=None)
+def test_any_name_and_task_print_literally(name: str, task: str) -> None:
+    """Whatever a stored name or task key holds, the store's commands show it literally."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        kit = RunKit(Path(folder))
+        doc = hostile_doc("")
+        doc["name"] = name
+        doc["settings"]["schedule"]["calendars"][0]["task"] = task
+        doc["settings"]["tasks"][0]["key"] = task
+        path = kit.folder / "s.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        db = str(kit.db)
+        applied = kit.cli("apply", str(path), "--db", db)
+        if applied.code != 0:  # a name or key validate rejects: one error line, literally
+            assert_literal(applied, "", applied.code, shown=False)
+            return
+        assert_literal(applied, name)
+        assert_literal(kit.cli("list", "--db", db), "", shown=False)
+        assert json_of(kit.cli("list", "--db", db, "-f", "json"))[0]["name"] == name
+        created = kit.cli("instance", "create", name, "-a", '{"id": "x"}', "--db", db)
+        if created.code != 0:  # a name that reads as a file name ("x.json"): refused literally
+            assert_literal(created, "", created.code, shown=False)
+            return
+        for args in (("instance", "list"), ("instance", "tasks", created.out.strip())):
+            assert_literal(kit.cli(*args, "--db", db), "", shown=False)
+        assert_literal(kit.cli("run", "--dry-run", "--db", db), literal(task)[:20])
+
+
 # --- validate -----------------------------------------------------------------------------------
 
 
