@@ -198,6 +198,17 @@ def test_any_name_and_task_print_literally(name: str, task: str) -> None:
         assert_literal(kit.cli("run", "--dry-run", "--db", db), literal(task)[:20])
 
 
+def test_consoles_read_no_emoji_codes() -> None:
+    """Defence in depth: even a plain string printed without markup keeps its ":100:"."""
+    import io
+
+    from strategy_cli.cli import console
+
+    sink = io.StringIO()
+    console._make(sink).print("file.yaml:100:7 :smile:", markup=False)
+    assert sink.getvalue() == "file.yaml:100:7 :smile:\n"
+
+
 # --- validate -----------------------------------------------------------------------------------
 
 
