@@ -209,6 +209,26 @@ def test_consoles_read_no_emoji_codes() -> None:
     assert sink.getvalue() == "file.yaml:100:7 :smile:\n"
 
 
+def test_no_formatted_string_reaches_rich_unescaped() -> None:
+    """rich reads a str as markup (and emoji codes): an f-string passed straight to print() or
+    add_row() is how user text got interpreted. Every one goes through shown() or line()."""
+    import ast
+
+    package = Path(__file__).resolve().parent.parent / "strategy_cli"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", getattr(node.func, "id", None))
+            if name not in ("print", "add_row", "add_column", "Table"):
+                continue
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                if isinstance(arg, ast.JoinedStr):
+                    found.append(f"{path.name}:{arg.lineno}: {ast.unparse(arg)}")
+    assert found == [], "\n".join(found)
+
+
 # --- validate -----------------------------------------------------------------------------------
 
 

@@ -138,9 +138,8 @@ def print_text(files: int, findings: list[Finding]) -> None:
         if f.hint:
             console.print(line("  ", ("hint:", "dim"), " ", f.hint), soft_wrap=True)
     s = summary(files, findings)
-    verdict = "[green]ok[/]" if not s["errors"] else "[red]failed[/]"
+    verdict = ("ok", "green") if not s["errors"] else ("failed", "red")
     if findings:
         console.print()
-    console.print(
-        f"{verdict}: {s['files']} file(s), {s['errors']} error(s), {s['warnings']} warning(s)"
-    )
+    counts = f"{s['files']} file(s), {s['errors']} error(s), {s['warnings']} warning(s)"
+    console.print(line(verdict, f": {counts}"))

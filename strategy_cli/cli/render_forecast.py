@@ -55,4 +55,4 @@ def _print_forecast(rows: list[dict[str, Any]]) -> None:
         table.add_row(shown(r["date"]), shown(r["service"]), shown(r["method"]), calls)
     out().print(table)
     if rows:
-        out().print(f"peak: {peak} calls in one day for one method")
+        out().print(shown(f"peak: {peak} calls in one day for one method"))

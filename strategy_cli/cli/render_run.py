@@ -36,7 +36,7 @@ def print_summary(console: Any, summary: Any, interrupted: bool = False) -> None
     from .console import shown
 
     head = "interrupted after" if interrupted else "done:"
-    console.print(f"{head} {summary.executed} attempt(s): {_counts(summary)}")
+    console.print(shown(f"{head} {summary.executed} attempt(s): {_counts(summary)}"))
     stats = summary.stats
     if not stats.calls:
         return

@@ -133,7 +133,7 @@ def _event_rows(
         if h.get("outcome") == "failed":
             # One aligned row per failed attempt; the full message is in --format json.
             table.add_row(
-                f"  ↳ {_stamp(h['at'], zone)}",
+                shown(f"  ↳ {_stamp(h['at'], zone)}"),
                 "",
                 shown(h.get("message") or "failed", "dim"),
                 "retry",

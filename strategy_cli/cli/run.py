@@ -97,7 +97,7 @@ def _dry_run(store: Any, hooks: Any, options: Any) -> int:
 
                 body = json.dumps(r["body"], ensure_ascii=False)
                 console.print(shown(f"    {body}"), soft_wrap=True)
-    console.print(f"dry run: {len(plans)} due event(s); nothing was sent or changed")
+    console.print(shown(f"dry run: {len(plans)} due event(s); nothing was sent or changed"))
     return 0
 
 
