@@ -46,4 +46,6 @@ def json_escaped(dumped: str) -> str:
     json.dumps escapes C0 controls itself; with ensure_ascii=False it leaves DEL, C1 controls, bidi
     controls and separators raw. Escaped, the document still decodes to the exact same values.
     """
+    if dumped.isascii() and "\x7f" not in dumped:
+        return dumped  # the usual case, without a scan: isascii() is free on CPython's strings
     return _IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
