@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from ..core.attempt import CONFIGURATION_ERROR as CONFIG
 from ..core.records import kind_of
 
 if TYPE_CHECKING:
@@ -117,9 +118,9 @@ def _event_rows(
     from .console import line, shown
 
     status = event["status"]
-    attempts = str(
-        len([h for h in event.get("_history", []) if h.get("outcome")]) or event.get("attempt") or 0
-    )
+    # A configuration error is no attempt: nothing was sent (docs/running.md).
+    tried = [h for h in event.get("_history", []) if h.get("outcome") not in (None, CONFIG)]
+    attempts = str(len(tried) or event.get("attempt") or 0)
     marks = [(f" ⚑ {NOTE_MARK.get(n['kind'], n['kind'])}", "yellow") for n in notes]
     table.add_row(
         _stamp(event["date"], zone),
@@ -130,6 +131,15 @@ def _event_rows(
         shown(attempts),
     )
     for h in event.get("_history", []):
+        if h.get("outcome") == CONFIG:
+            table.add_row(
+                shown(f"  ↳ {_stamp(h['at'], zone)}"),
+                "",
+                shown(h.get("message"), "dim"),
+                "not sent",
+                shown("PENDING", "yellow"),
+                "",
+            )
         if h.get("outcome") == "failed":
             # One aligned row per failed attempt; the full message is in --format json.
             table.add_row(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from .callbacks import CallbackError, Callbacks
 from .models import Step, Task
@@ -26,6 +26,9 @@ class StepOutcome:
     httpData: dict[str, Any] | None = None
     overrides: dict[str, Any] | None = None
     hold: bool = False  # an async method acknowledged: wait for a resume
+    # Nothing left the client (a reference, a variable, a header or URL that cannot be sent):
+    # the strategy or its environment is wrong, not the service; no retry is used for it.
+    configuration_error: bool = False
 
 
 @dataclass(slots=True)
@@ -92,9 +95,12 @@ def outcome_from_value(value: Any) -> StepOutcome:
     return StepOutcome(True, data=value)
 
 
+CONFIGURATION_ERROR: Final = "configuration-error"
+
+
 @dataclass(slots=True)
 class AttemptResult:
-    status: Literal["success", "failed", "hold"]
+    status: Literal["success", "failed", "hold", "configuration-error"]
     results: list[dict[str, Any]] = field(default_factory=list)
     last_step: str | None = None
     failed_step: Step | None = None
@@ -168,6 +174,10 @@ class Walker:
                 )
             outcome = self._run(step, event, instance, state, cached)
             state.last_step = key
+            if outcome.configuration_error:  # neither `optional` nor `onError` covers it
+                _failed(state, step, outcome.message or f"step {key!r} cannot be sent")
+                state.status = CONFIGURATION_ERROR
+                return state
             if outcome.hold and outcome.success:
                 state.status = "hold"
                 return state
@@ -266,6 +276,12 @@ def _chosen_step(overrides: Any) -> str | None:
     return None
 
 
+def is_retry(event: dict[str, Any]) -> bool:
+    """Whether an earlier attempt of the event ran: its successes are then reused. `_serial`
+    counts every attempt; neither `resetAttempts` nor a configuration error takes it back."""
+    return (event.get("_serial") or event.get("attempt") or 0) > 1
+
+
 def _rule(step: Step | None, kind: str) -> Any:
     if step is None:
         return None
@@ -318,7 +334,7 @@ def earlier_successes(event: dict[str, Any]) -> Mapping[str, dict[str, Any]]:
     remembered = event.get("_successes")
     if remembered is not None:
         return remembered  # type: ignore[no-any-return]
-    if (event.get("attempt") or 0) <= 1:
+    if not is_retry(event):
         return _NONE_CACHED
     # A record stored before successes were remembered: its last attempt is all there is.
     status = event.get("taskStatus") or {}

@@ -11,7 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import StrategyError
-from .attempt import AttemptResult, StepExecutor, Walker, remember_successes
+from .attempt import (
+    CONFIGURATION_ERROR,
+    AttemptResult,
+    StepExecutor,
+    Walker,
+    is_retry,
+    remember_successes,
+)
 from .callbacks import CallbackError, Callbacks
 from .models import LifecycleTask, RetryConfig, RetryDelay, Settings, Step
 from .records import Record, instant_of, is_terminal, iso, kind_of, new_event, new_sid
@@ -291,7 +298,7 @@ class Engine:
             event["_serial"] = max((event.get("_serial") or 0) + 1, event["attempt"])
             # Every attempt after the first is a retry, also after resetAttempts set the counter
             # back: it keeps what the previous attempt did.
-            if event["_serial"] > 1 and event.get("taskStatus"):
+            if is_retry(event) and event.get("taskStatus"):
                 event["cachedTaskStatus"] = event["taskStatus"]
         box.touch(event, now, stamp)
 
@@ -324,7 +331,35 @@ class Engine:
             result = walker.attempt(event, box.instance)
         if clock is not None:
             now = clock()
+        if result.status == CONFIGURATION_ERROR:
+            return self._configuration_error(box, event, result, resume, now)
         return self._settle(box, event, walker, result, started, now)
+
+    def _configuration_error(
+        self, box: InstanceBox, event: Record, result: AttemptResult, resume: Any, now: datetime
+    ) -> str:
+        """Nothing left the client at the failing step: the event stays due as it was, without
+        using a retry or cancelling anything, and says why (docs/running.md)."""
+        message = f"configuration error: {result.message}"
+        history = event["_history"]
+        if history and history[-1].get("outcome") == CONFIGURATION_ERROR:
+            history.pop()  # the same mistake, tried again: one entry, the latest
+        history.append(_history(event, CONFIGURATION_ERROR, iso(now), message))
+        if resume is not None:
+            event["_resume"] = resume  # the flow continues from where it waited, next time
+        else:
+            # What this attempt sent (steps that succeeded) is reused by the next one.
+            event["taskStatus"] = {
+                "lastStep": result.last_step or "",
+                "taskResults": result.results,
+            }
+            remember_successes(event, result)
+            count = 0 if result.reset_attempts else (event.get("attempt") or 1) - 1
+            event["attempt"] = max(count, 0)
+        event.update(status="PENDING", errorMessage=message)
+        box.touch(event, now)
+        self._refresh(box, now)
+        return CONFIGURATION_ERROR
 
     def _walker(self, task: Any, executor: StepExecutor) -> Walker:
         """One walker per task and executor: its step table is built once, not per attempt."""
