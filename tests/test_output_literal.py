@@ -370,6 +370,19 @@ def test_event_and_instance_operations(kit: RunKit, raw: str) -> None:
     assert_literal(missing, f"s{raw}", 1)
 
 
+@pytest.mark.parametrize("raw", _ids())
+def test_configuration_errors_name_hostile_tasks_literally(
+    kit: RunKit, server: RecordingServer, raw: str
+) -> None:
+    doc = hostile_doc(raw, server.url)
+    doc["settings"]["actions"][0]["data"] = {"n": "{{ attributes.missing }}"}  # cannot be built
+    (sid,) = kit.create(doc)
+    assert_literal(kit.run("--dry-run"), f"t{raw}", 1)
+    assert_literal(kit.run(), f"t{raw}", 1)  # stderr: "event ... (task ...): configuration error"
+    assert_literal(kit.cli("instance", "timeline", sid, "--db", str(kit.db)), f"t{raw}")
+    assert server.requests() == []
+
+
 # --- doctor and the environment -----------------------------------------------------------------
 
 
