@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import ExitCode, StrategyError, UsageError
+from ..errors import ExitCode, UsageError
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_TITLE = "Execution strategy file"
@@ -33,8 +33,9 @@ class RulesFormat(StrEnum):
 def schema_document() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a strategy file, generated from the pydantic models."""
     from ..core.models import StrategyFile
+    from ..core.schema_docs import documented
 
-    generated = StrategyFile.model_json_schema(by_alias=True, mode="validation")
+    generated = documented(StrategyFile.model_json_schema(by_alias=True, mode="validation"))
     generated.pop("title", None)
     definitions = generated.pop("$defs", {})
     generated.pop("additionalProperties", None)
@@ -86,14 +87,6 @@ def rules_table() -> list[dict[str, str]]:
     ]
 
 
-def _write(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise StrategyError(f"{path}: cannot write: {exc.strerror or exc}") from None
-
-
 # --- commands ---------------------------------------------------------------------------------
 
 
@@ -113,9 +106,10 @@ def schema(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        _write(output, text)
+        from ..adapters.atomic import write_atomic
         from .console import err, shown
 
+        write_atomic(output, text)
         err().print(shown(f"wrote {output}"), soft_wrap=True)
     return ExitCode.OK
 
@@ -142,7 +136,9 @@ def init(
     target = output or Path(f"{name}.yaml")
     if target.exists() and not force:
         raise UsageError(f"{target} already exists (pass --force to overwrite it)")
-    _write(target, starter_text(name))
+    from ..adapters.atomic import write_atomic
+
+    write_atomic(target, starter_text(name), replace=force)
     _print_next_steps(target)
     return ExitCode.OK
 

@@ -10,7 +10,10 @@ from .common import DbOption, FormatOption, ReadFormat
 
 
 def doctor(db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
-    """Print versions, the store path and schema version, config files found; check the store opens.
+    """Print versions, the store path and schema version, config files found; check the store.
+
+    The store check is SQLite's full integrity check: exit 1, with one line per problem, when
+    the store cannot be opened or is corrupt.
 
     Example: strategy doctor --format json
     """
@@ -80,17 +83,21 @@ def _store(db: str | None) -> dict[str, Any]:
             "ok": True,
             "instances": 0,
             "error": None,
+            "problems": [],
+            "readOnly": False,
             "note": "not created yet: the first command that writes creates it",
         }
     try:
         with open_store(db) as store:
-            instances = store.conn.execute("SELECT count(*) FROM instances").fetchone()[0]
+            problems = store.problems()
             return {
                 "path": str(store.path),
                 "schemaVersion": store.schema_version,
-                "ok": True,
-                "instances": instances,
-                "error": None,
+                "ok": not problems,
+                "instances": None if problems else _count(store),
+                "error": f"store is corrupt ({len(problems)} problem(s))" if problems else None,
+                "problems": problems,
+                "readOnly": store.readonly,
             }
     except StrategyError as exc:
         from ..adapters.store import default_store_path
@@ -101,7 +108,13 @@ def _store(db: str | None) -> dict[str, Any]:
             "ok": False,
             "instances": None,
             "error": exc.message,
+            "problems": [],
+            "readOnly": None,
         }
+
+
+def _count(store: Any) -> int:
+    return int(store.conn.execute("SELECT count(*) FROM instances").fetchone()[0])
 
 
 def _print(report: dict[str, Any]) -> None:
@@ -115,15 +128,20 @@ def _print(report: dict[str, Any]) -> None:
         table.add_row(shown(name), shown(version) if version else shown("not installed", "red"))
     console.print(table)
     store = report["store"]
-    mark = (
-        line(("ok", "green"))
-        if store["ok"]
-        else line(("cannot open", "red"), f": {store['error']}")
-    )
     if store.get("note"):
         mark = shown(store["note"])
+    elif store["problems"]:
+        mark = shown(store["error"], "red")
+    elif store["ok"]:
+        mark = shown("ok", "green")
+    else:
+        mark = line(("cannot open", "red"), f": {store['error']}")
+    if store.get("readOnly"):
+        mark.append(" (read-only)")
     where = shown(f"store: {store['path']} (schema {store['schemaVersion']}) ")
     console.print(where + mark, soft_wrap=True)
+    for problem in store["problems"]:
+        console.print(shown(f"  problem: {problem}"), soft_wrap=True)
     for key, label in (("project", "project config"), ("profiles", "profiles")):
         console.print(shown(f"{label}: {report['config'][key] or 'none found'}"), soft_wrap=True)
 

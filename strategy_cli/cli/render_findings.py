@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__
@@ -13,13 +14,27 @@ from ..core.rules_registry import RULES
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def summary(files: int, findings: list[Finding]) -> dict[str, int]:
+@dataclass(frozen=True)
+class Counts:
+    """What was linted, and what was skipped on the way (hidden entries below named folders)."""
+
+    files: int
+    hidden_folders: int = 0
+    hidden_files: int = 0
+
+
+def summary(counts: Counts, findings: list[Finding]) -> dict[str, int]:
     errors = sum(f.severity == "error" for f in findings)
-    return {"files": files, "errors": errors, "warnings": len(findings) - errors}
+    return {
+        "files": counts.files,
+        "errors": errors,
+        "warnings": len(findings) - errors,
+        "skippedHidden": counts.hidden_folders + counts.hidden_files,
+    }
 
 
-def as_json(files: int, findings: list[Finding]) -> dict[str, Any]:
-    return {"summary": summary(files, findings), "findings": [f.to_json() for f in findings]}
+def as_json(counts: Counts, findings: list[Finding]) -> dict[str, Any]:
+    return {"summary": summary(counts, findings), "findings": [f.to_json() for f in findings]}
 
 
 def as_github(findings: Iterable[Finding]) -> str:
@@ -105,7 +120,28 @@ def _uri(file: str) -> str:
     return quote(file.replace("\\", "/"), safe="/")
 
 
-def print_text(files: int, findings: list[Finding]) -> None:
+# How much of a source line is shown around the caret: a minified file is one huge line.
+SOURCE_WINDOW = 120
+
+
+def source_window(line: str, column: int, width: int = SOURCE_WINDOW) -> tuple[str, int]:
+    """The part of `line` to show under a finding, and the caret's offset in it.
+
+    At most `width` characters around `column` (1-based), with `…` where the line was cut, so
+    that showing a finding takes the same time whatever the length of its line. Tabs are
+    expanded here, so that the caret stays under the column it points at."""
+    at = min(max(column - 1, 0), len(line))
+    start = max(0, min(at - width // 2, len(line) - width))
+    end = start + width
+    head = "…" if start > 0 else ""
+    # Only a bounded look past the window: a copy of the rest would cost per finding.
+    tail = "…" if len(line) > end + width or line[end : end + width].strip() else ""
+    piece = line[start:end]
+    shown = head + (piece.rstrip() if not tail else piece).expandtabs(4) + tail
+    return shown, len(head) + len(piece[: at - start].expandtabs(4))
+
+
+def print_text(counts: Counts, findings: list[Finding]) -> None:
     from .console import line, out, shown
 
     console = out()
@@ -129,17 +165,26 @@ def print_text(files: int, findings: list[Finding]) -> None:
             soft_wrap=True,
         )
         if f.source is not None:
-            # Tabs are expanded here, so that the caret stays under the column it points at.
-            shown_source = f.source.rstrip().expandtabs(4)
-            # A control character before the column is shown as its escape, and is that wide.
-            caret = len(literal(f.source[: f.column - 1].expandtabs(4)))
-            console.print(line("  ", shown_source), overflow="ignore", crop=False)
+            source, caret = source_window(f.source, f.column)
+            # A control character before the caret is shown as its escape, and is that wide.
+            caret = len(literal(source[:caret]))
+            console.print(line("  ", source), overflow="ignore", crop=False)
             console.print(line(" " * (caret + 2), ("^", colour)))
         if f.hint:
             console.print(line("  ", ("hint:", "dim"), " ", f.hint), soft_wrap=True)
-    s = summary(files, findings)
+    s = summary(counts, findings)
     verdict = ("ok", "green") if not s["errors"] else ("failed", "red")
     if findings:
         console.print()
-    counts = f"{s['files']} file(s), {s['errors']} error(s), {s['warnings']} warning(s)"
-    console.print(line(verdict, f": {counts}"))
+    tally = f"{s['files']} file(s), {s['errors']} error(s), {s['warnings']} warning(s)"
+    console.print(line(verdict, f": {tally}{_skipped(counts)}"))
+
+
+def _skipped(counts: Counts) -> str:
+    """`; skipped 2 hidden folders and 1 hidden file`: what CI did not lint, said plainly."""
+    parts = [
+        f"{n} hidden {noun}{'s' if n != 1 else ''}"
+        for n, noun in ((counts.hidden_folders, "folder"), (counts.hidden_files, "file"))
+        if n
+    ]
+    return f"; skipped {' and '.join(parts)}" if parts else ""

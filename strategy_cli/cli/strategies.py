@@ -8,13 +8,14 @@ from typing import Annotated
 import typer
 
 from ..errors import StrategyError
-from .common import DbOption, FormatOption, ReadFormat
+from .common import DbOption, FormatOption, MaxFileSizeOption, ReadFormat, max_file_bytes
 
 
 def apply(
     files: Annotated[list[Path], typer.Argument(help="Strategy files to store.")],
     db: DbOption = None,
     format: FormatOption = ReadFormat.text,
+    max_file_size: MaxFileSizeOption = None,
 ) -> int:
     """Validate and store strategies; changed settings make a new version, the same file is a no-op.
 
@@ -25,7 +26,8 @@ def apply(
     from .common import open_store
     from .console import out, shown, write_json
 
-    loaded = [load_strategy_file(f) for f in files]  # any invalid file stops before writing
+    limit = max_file_bytes(max_file_size)
+    loaded = [load_strategy_file(f, limit) for f in files]  # any invalid file stops before writing
     results = []
     with open_store(db) as store, store.transaction():
         for item in loaded:

@@ -111,6 +111,8 @@ class AttemptResult:
     # How many of `results` the task's own walk produced; onBeforeRetry/onBeforePause steps
     # come after them and are never reused by a later attempt.
     walked: int | None = None
+    # What earlier attempts of the event had succeeded at, as this attempt started.
+    earlier: Mapping[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class Walker:
@@ -124,7 +126,8 @@ class Walker:
 
     def attempt(self, event: dict[str, Any], instance: dict[str, Any]) -> AttemptResult:
         cached = earlier_successes(event)
-        return self.walk(self.task.initialStep, event, instance, AttemptResult("success"), cached)
+        state = AttemptResult("success", earlier=cached)
+        return self.walk(self.task.initialStep, event, instance, state, cached)
 
     def resume(
         self, event: dict[str, Any], instance: dict[str, Any], resume_data: Any
@@ -133,8 +136,12 @@ class Walker:
         status = event.get("taskStatus") or {}
         results = copy.deepcopy(status.get("taskResults") or [])
         key = status.get("lastStep")
+        # The held attempt's own results are `results`; older attempts' successes stay kept.
+        earlier = event.get("_successes") or {}
         if key not in self.steps:
-            return AttemptResult("failed", results, key, None, f"cannot resume at step {key!r}")
+            return AttemptResult(
+                "failed", results, key, None, f"cannot resume at step {key!r}", earlier=earlier
+            )
         step = self.steps[key]
         after = resume_data
         if step.resumeControllerCallback:
@@ -145,10 +152,10 @@ class Walker:
                     step.resumeControllerCallback, "resumeControllerCallback", ctx
                 )
             except CallbackError as exc:
-                return AttemptResult("failed", results, key, step, str(exc))
+                return AttemptResult("failed", results, key, step, str(exc), earlier=earlier)
         if results and results[-1]["step"] == key:
             results[-1]["afterResumeData"] = after if after is not None else resume_data
-        state = AttemptResult("success", results, key)
+        state = AttemptResult("success", results, key, earlier=earlier)
         try:
             nxt = self._next_on_success(step, event, instance, results)
         except CallbackError as exc:
@@ -328,22 +335,34 @@ _NONE_CACHED: Mapping[str, dict[str, Any]] = {}
 def earlier_successes(event: dict[str, Any]) -> Mapping[str, dict[str, Any]]:
     """Every step that succeeded in an earlier attempt of the event: its most recent success.
 
-    Kept by `remember_successes` across attempts, so a step is reused even when the previous
-    attempt did not reach it, and after a reset of the attempt counter.
+    The last attempt's own results are its `taskStatus` (up to `_walked`: the onBeforeRetry and
+    onBeforePause steps after it are never reused); `_successes` keeps only what older attempts
+    succeeded at and the last one did not, so no stored body is kept twice.
     """
-    remembered = event.get("_successes")
-    if remembered is not None:
-        return remembered  # type: ignore[no-any-return]
     if not is_retry(event):
         return _NONE_CACHED
-    # A record stored before successes were remembered: its last attempt is all there is.
     status = event.get("taskStatus") or {}
-    return {r["step"]: r for r in status.get("taskResults") or [] if r.get("success")}
+    results = status.get("taskResults") or []
+    walked = event.get("_walked")
+    if isinstance(walked, int):
+        results = results[:walked]
+    merged = dict(event.get("_successes") or {})
+    merged.update({r["step"]: r for r in results if r.get("success")})
+    return merged
 
 
 def remember_successes(event: dict[str, Any], result: AttemptResult) -> None:
-    """Add the attempt's fresh successes of the task's own walk to the event's memory."""
+    """Keep, beside the attempt's taskStatus, the earlier successes it does not hold itself."""
     walked = result.results if result.walked is None else result.results[: result.walked]
-    fresh = {r["step"]: r for r in walked if r.get("success") and not r.get("fromCache")}
-    if fresh:
-        event["_successes"] = {**earlier_successes(event), **fresh}
+    current = {r["step"] for r in walked if r.get("success")}
+    older = {k: v for k, v in result.earlier.items() if k not in current}
+    _set_or_drop(event, "_successes", older or None)
+    side = result.walked is not None and result.walked < len(result.results)
+    _set_or_drop(event, "_walked", result.walked if side else None)
+
+
+def _set_or_drop(record: dict[str, Any], key: str, value: Any) -> None:
+    if value is None:
+        record.pop(key, None)
+    else:
+        record[key] = value

@@ -392,7 +392,6 @@ class Engine:
         now: datetime,
     ) -> str:
         event["taskStatus"] = {"lastStep": result.last_step or "", "taskResults": result.results}
-        remember_successes(event, result)
         if result.reset_attempts:
             event["attempt"] = 0
         if result.attributes:
@@ -405,6 +404,7 @@ class Engine:
             self._processed(box, event, started, now, advance=not result.cancel_instance)
         else:
             self._failed_attempt(box, event, walker, result, now)
+        remember_successes(event, result)  # after any onBeforeRetry/onBeforePause step ran
         if result.cancel_instance and box.instance["status"] != "CANCELED":
             self.cancel(
                 box, now, reason="CONTROLLER_HELPER", event_reason="INSTANCE_CANCEL_TASK_REQUESTED"
