@@ -111,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         found = candidates(args[1:], index)
     except Exception:
         found = []
-    sys.stdout.write("".join(c + "\n" for c in found))
+    from .core.literal import literal
+
+    # One candidate a line: a stored name with a newline would offer two, one with an escape
+    # sequence would act on the terminal. Such names are not offered (they cannot be typed).
+    sys.stdout.write("".join(c + "\n" for c in found if literal(c) == c))
     return 0
 
 

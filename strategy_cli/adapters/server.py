@@ -11,6 +11,7 @@ import os
 import re
 from typing import Any
 
+from ..core.literal import literal
 from ..errors import StrategyError
 from .operations import tasks_document
 from .store import Store
@@ -58,7 +59,8 @@ def make_app(store: Store) -> Any:
 class _AccessLog:
     """One log line per request, whatever the route or outcome: client, method, path, status.
 
-    Never headers or the query string, so a Strategy-Secret cannot end up in the log.
+    Never headers or the query string, so a Strategy-Secret cannot end up in the log. The path
+    arrives percent-decoded: shown literally, a "%0A" in it cannot start a forged log line.
     """
 
     def __init__(self, app: Any) -> None:
@@ -82,9 +84,9 @@ class _AccessLog:
             client = scope.get("client")
             log.info(
                 "%s %s %s -> %d",
-                client[0] if client else "-",
-                scope["method"],
-                scope["path"],
+                literal(str(client[0])) if client else "-",
+                literal(scope["method"]),
+                literal(scope["path"]),
                 status,
             )
 

@@ -115,16 +115,7 @@ def _usage_error(exc: Exception) -> None:
 
 
 def _fail(message: str, hint: str | None, code: int) -> None:
-    from .console import err
+    from .console import print_error
 
-    console = err()
-    console.print(f"[bold red]error:[/] {_escape(message)}", soft_wrap=True)
-    if hint:
-        console.print(f"  [dim]hint:[/] {_escape(hint)}", soft_wrap=True)
+    print_error(message, hint)
     sys.exit(int(code))
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)

@@ -107,9 +107,10 @@ def schema(
         typer.echo(text, nl=False)
     else:
         from ..adapters.atomic import write_atomic
+        from .console import err, shown
 
         write_atomic(output, text)
-        typer.echo(f"wrote {output}", err=True)
+        err().print(shown(f"wrote {output}"), soft_wrap=True)
     return ExitCode.OK
 
 
@@ -145,9 +146,7 @@ def init(
 def _print_next_steps(target: Path) -> None:
     from shlex import quote
 
-    from rich.markup import escape
-
-    from .console import out
+    from .console import line, out
 
     file, schema_file = quote(str(target)), quote(str(target.parent / SCHEMA_FILE))
     steps = [
@@ -160,11 +159,11 @@ def _print_next_steps(target: Path) -> None:
         ("what validate checks", "strategy rules"),
     ]
     console = out()
-    console.print(f"[green]wrote[/] {escape(str(target))}")
+    console.print(line(("wrote", "green"), " ", target), soft_wrap=True)
     console.print("next steps:")
     for why, command in steps:
-        console.print(f"  [dim]# {escape(why)}[/]")
-        console.print(f"  {escape(command)}", soft_wrap=True)
+        console.print(line("  ", (f"# {why}", "dim")))
+        console.print(line("  ", command), soft_wrap=True)
 
 
 def rules(
@@ -189,10 +188,9 @@ def rules(
 
 
 def _print_rules(table: list[dict[str, str]]) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
-    from .console import out
+    from .console import out, shown
 
     grid = Table(box=None, pad_edge=False, header_style="bold")
     grid.add_column("Rule", no_wrap=True)
@@ -201,8 +199,8 @@ def _print_rules(table: list[dict[str, str]]) -> None:
     grid.add_column("Summary")
     for row in table:
         colour = "red" if row["severity"] == "error" else "yellow"
-        severity = f"[{colour}]{row['severity']}[/]"
-        grid.add_row(row["rule"], severity, row["group"], escape(row["summary"]))
+        severity = shown(row["severity"], colour)
+        grid.add_row(shown(row["rule"]), severity, shown(row["group"]), shown(row["summary"]))
     out().print(grid)
 
 

@@ -90,13 +90,13 @@ def checked_attributes(settings: Any, attrs: Any) -> dict[str, Any]:
     """Attributes that pass instanceValidation; otherwise every failing path on stderr, exit 1."""
     from ..core.attributes import attribute_problems
     from ..errors import StrategyError
-    from .console import err
+    from .console import err, shown
 
     attrs = {} if attrs is None else attrs
     problems = attribute_problems(settings, attrs)
     if problems:
         for problem in problems:
-            err().print(f"  {problem}", markup=False, soft_wrap=True)
+            err().print(shown(f"  {problem}"), soft_wrap=True)
         raise StrategyError(
             f"attributes do not match instanceValidation ({len(problems)} problem(s)); nothing was stored"
         )

@@ -1,4 +1,8 @@
-"""Rich consoles for human output: colour only on a TTY, NO_COLOR respected."""
+"""Rich consoles for human output: colour only on a TTY, NO_COLOR respected.
+
+Text from a file, the store, the environment or the network reaches a console only as `shown()`
+or `line()` Text: never read as markup or emoji codes, control characters escaped.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,11 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from ..core.literal import json_escaped, literal
+
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
 
 def _make(stream: object) -> Console:
@@ -20,6 +27,8 @@ def _make(stream: object) -> Console:
     return Console(
         file=stream,  # type: ignore[arg-type]
         highlight=False,
+        # ":100:" in "file.yaml:100:7" is an emoji code to rich, even in text printed without markup.
+        emoji=False,
         soft_wrap=False,
         width=width,
         # NO_COLOR means no styling at all: rich's no_color alone still emits bold and dim.
@@ -41,9 +50,47 @@ def err() -> Console:
     return _make(sys.stderr)
 
 
+def shown(value: object, style: str = "", *, multiline: bool = False) -> Text:
+    """`value` (text from outside: a file, the store, the environment, the network) as rich Text
+    to print as it is: no markup, no emoji codes, control characters escaped (core.literal)."""
+    from rich.text import Text
+
+    return Text(literal(str(value), multiline=multiline), style=style)
+
+
+def line(*parts: object) -> Text:
+    """One line from pieces, each `value` or `(value, style)`, every one shown literally:
+    `line(("error:", "bold red"), " ", message)`."""
+    from rich.text import Text
+
+    text = Text()
+    for part in parts:
+        value, style = part if isinstance(part, tuple) else (part, "")
+        text.append_text(shown(value, style))
+    return text
+
+
+def print_error(message: str, hint: str | None = None) -> None:
+    """The one-line error on stderr (and its hint): the message and hint shown literally."""
+    console = err()
+    console.print(line(("error:", "bold red"), " ", message), soft_wrap=True)
+    if hint:
+        console.print(line("  ", ("hint:", "dim"), " ", hint), soft_wrap=True)
+
+
+def print_yaml(document: object) -> None:
+    """A record as YAML for people: YAML escapes most controls itself, not bidi overrides or
+    line separators, so the block goes through `shown` too (its newlines kept)."""
+    import yaml
+
+    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    out().print(shown(text, multiline=True), soft_wrap=True)  # wrapping would change the YAML
+
+
 def write_json(document: object) -> None:
-    """Scripts' output: plain JSON on stdout, never wrapped or styled."""
-    sys.stdout.write(json_text(document) + "\n")
+    """Scripts' output: plain JSON on stdout, never wrapped or styled; the exact values, with the
+    characters a terminal could act on as \\u escapes (still the same JSON)."""
+    sys.stdout.write(json_escaped(json_text(document)) + "\n")
 
 
 def json_text(document: object) -> str:

@@ -118,31 +118,32 @@ def _count(store: Any) -> int:
 
 
 def _print(report: dict[str, Any]) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
-    from .console import out
+    from .console import line, out, shown
 
     console = out()
     table = Table(show_header=False, box=None, padding=(0, 2))
     for name, version in report["versions"].items():
-        table.add_row(name, version or "[red]not installed[/]")
+        table.add_row(shown(name), shown(version) if version else shown("not installed", "red"))
     console.print(table)
     store = report["store"]
-    mark = "[green]ok[/]" if store["ok"] else "[red]cannot open[/]: " + escape(store["error"])
-    if store["problems"]:
-        mark = "[red]" + escape(store["error"]) + "[/]"
     if store.get("note"):
-        mark = store["note"]
+        mark = shown(store["note"])
+    elif store["problems"]:
+        mark = shown(store["error"], "red")
+    elif store["ok"]:
+        mark = shown("ok", "green")
+    else:
+        mark = line(("cannot open", "red"), f": {store['error']}")
     if store.get("readOnly"):
-        mark += " (read-only)"
-    console.print(
-        f"store: {escape(store['path'])} (schema {store['schemaVersion']}) {mark}", soft_wrap=True
-    )
+        mark.append(" (read-only)")
+    where = shown(f"store: {store['path']} (schema {store['schemaVersion']}) ")
+    console.print(where + mark, soft_wrap=True)
     for problem in store["problems"]:
-        console.print(f"  problem: {problem}", markup=False, soft_wrap=True)
+        console.print(shown(f"  problem: {problem}"), soft_wrap=True)
     for key, label in (("project", "project config"), ("profiles", "profiles")):
-        console.print(f"{label}: {report['config'][key] or 'none found'}", soft_wrap=True)
+        console.print(shown(f"{label}: {report['config'][key] or 'none found'}"), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

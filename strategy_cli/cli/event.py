@@ -27,19 +27,17 @@ def show(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.tex
 
     Example: strategy event show 9b1c77d0 --format json
     """
-    import yaml
-
     from ..adapters.operations import event_sid
     from ..core.records import public
     from .common import open_store
-    from .console import out, write_json
+    from .console import print_yaml, write_json
 
     with open_store(db) as store:
         event = public(store.get_event(event_sid(store, sid)) or {})
     if format is ReadFormat.json:
         write_json(event)
     else:
-        out().print(yaml.safe_dump(event, sort_keys=False, allow_unicode=True), markup=False)
+        print_yaml(event)
     return 0
 
 
@@ -47,7 +45,7 @@ def _change(sid: str, db: str | None, format: ReadFormat, op: Any, verb: str) ->
     from ..adapters.operations import changing
     from ..core.records import public
     from .common import open_store
-    from .console import out, write_json
+    from .console import out, shown, write_json
 
     with open_store(db) as store:
         instance, event = _instance_of(store, sid)
@@ -59,8 +57,10 @@ def _change(sid: str, db: str | None, format: ReadFormat, op: Any, verb: str) ->
         write_json(public(record))
     else:
         out().print(
-            f"event {record['sid']} ({record['task']}) {verb}: {before} -> {record['status']}",
-            markup=False,
+            shown(
+                f"event {record['sid']} ({record['task']}) {verb}: {before} -> {record['status']}"
+            ),
+            soft_wrap=True,
         )
     return 0
 

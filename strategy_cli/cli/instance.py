@@ -67,7 +67,7 @@ def create(
     from ..adapters.operations import Loaded, save, with_strategy
     from ..core.engine import Engine
     from .common import open_store
-    from .console import out, write_json
+    from .console import out, shown, write_json
 
     attrs = json_argument(attributes, "--attributes")
     with open_store(db) as store, store.transaction():
@@ -91,7 +91,7 @@ def create(
     if format is ReadFormat.json:
         write_json(with_strategy(box.instance, record))
     else:
-        out().print(box.instance["sid"])
+        out().print(shown(box.instance["sid"]))
     return 0
 
 
@@ -140,7 +140,7 @@ def list_instances(
 
     from ..core.records import public
     from .common import open_store
-    from .console import out, write_json
+    from .console import out, shown, write_json
 
     with open_store(db) as store:
         rows = store.list_instances(
@@ -161,10 +161,10 @@ def list_instances(
     for r in rows:
         nxt = (r.get("nextEvent") or {}).get("date")
         table.add_row(
-            r["sid"][:8],
-            str(names.get(str(r.get("strategyId", "")), r.get("strategyId")))[:24],
-            r["status"],
-            str(r["cycle"]),
+            shown(r["sid"][:8]),
+            shown(str(names.get(str(r.get("strategyId", "")), r.get("strategyId")))[:24]),
+            shown(r["status"]),
+            shown(r["cycle"]),
             _utc_minute(nxt) if nxt else "-",
             "yes" if r.get("simulated") else "",
         )
@@ -184,11 +184,9 @@ def show(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.tex
 
     Example: strategy instance show 3f2a9c1e
     """
-    import yaml
-
     from ..adapters.operations import instance_sid, load, with_strategy
     from .common import open_store
-    from .console import out, write_json
+    from .console import print_yaml, write_json
 
     with open_store(db) as store:
         loaded = load(store, instance_sid(store, sid))
@@ -197,7 +195,7 @@ def show(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.tex
         write_json(doc)
         return 0
     doc["strategy"] = {k: doc["strategy"][k] for k in ("sid", "name", "version")}
-    out().print(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), markup=False)
+    print_yaml(doc)
     return 0
 
 
@@ -288,7 +286,7 @@ def _operate(sid: str, db: str | None, format: ReadFormat, verb: str, op: Any) -
     from ..adapters.operations import changing, instance_sid
     from ..core.records import public
     from .common import open_store
-    from .console import out, write_json
+    from .console import out, shown, write_json
 
     with open_store(db) as store:
         with changing(store, instance_sid(store, sid), project_callbacks()) as loaded:
@@ -301,8 +299,10 @@ def _operate(sid: str, db: str | None, format: ReadFormat, verb: str, op: Any) -
         return 0
     console = out()
     console.print(
-        f"instance {box.instance['sid']} {verb}: now {box.instance['status']}, "
-        f"cycle {box.instance['cycle']}",
+        shown(
+            f"instance {box.instance['sid']} {verb}: now {box.instance['status']}, "
+            f"cycle {box.instance['cycle']}"
+        ),
         soft_wrap=True,
     )
     for e in changed:
@@ -311,8 +311,7 @@ def _operate(sid: str, db: str | None, format: ReadFormat, verb: str, op: Any) -
             f" ({e['cancelReason']})" if e.get("cancelReason") and e["status"] == "CANCELED" else ""
         )
         console.print(
-            f"  {e['sid'][:8]} {e['task']:<16} {was} -> {e['status']}{reason}  {e['date']}",
-            markup=False,
+            shown(f"  {e['sid'][:8]} {e['task']:<16} {was} -> {e['status']}{reason}  {e['date']}"),
             soft_wrap=True,
         )
     if not changed:

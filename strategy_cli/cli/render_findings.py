@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import __version__
 from ..core.findings import Finding
+from ..core.literal import literal
 from ..core.rules_registry import RULES
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -50,6 +51,8 @@ def _with_hint(f: Finding) -> str:
 
 
 def _gh_data(text: str) -> str:
+    # The runner's log shows ANSI sequences: controls from a file are escaped like everywhere else.
+    text = literal(text, multiline=True)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -139,9 +142,7 @@ def source_window(line: str, column: int, width: int = SOURCE_WINDOW) -> tuple[s
 
 
 def print_text(counts: Counts, findings: list[Finding]) -> None:
-    from rich.markup import escape
-
-    from .console import out
+    from .console import line, out, shown
 
     console = out()
     current = None
@@ -149,28 +150,34 @@ def print_text(counts: Counts, findings: list[Finding]) -> None:
         if f.file != current:
             if current is not None:
                 console.print()
-            console.print(f"[bold underline]{escape(f.file)}[/]")
+            console.print(shown(f.file, "bold underline"))
             current = f.file
         colour = "red" if f.severity == "error" else "yellow"
         console.print(
-            f"{escape(f.file)}:{f.line}:{f.column}: [{colour}]{f.severity}[/] "
-            f"[dim]\\[{escape(f.rule)}][/] {escape(f.message)}",
+            line(
+                f"{f.file}:{f.line}:{f.column}: ",
+                (f.severity, colour),
+                " ",
+                (f"[{f.rule}]", "dim"),
+                " ",
+                f.message,
+            ),
             soft_wrap=True,
         )
         if f.source is not None:
-            shown, caret = source_window(f.source, f.column)
-            console.print(f"  {escape(shown)}", overflow="ignore", crop=False)
-            console.print(" " * (caret + 2) + f"[{colour}]^[/]")
+            source, caret = source_window(f.source, f.column)
+            # A control character before the caret is shown as its escape, and is that wide.
+            caret = len(literal(source[:caret]))
+            console.print(line("  ", source), overflow="ignore", crop=False)
+            console.print(line(" " * (caret + 2), ("^", colour)))
         if f.hint:
-            console.print(f"  [dim]hint:[/] {escape(f.hint)}", soft_wrap=True)
+            console.print(line("  ", ("hint:", "dim"), " ", f.hint), soft_wrap=True)
     s = summary(counts, findings)
-    verdict = "[green]ok[/]" if not s["errors"] else "[red]failed[/]"
+    verdict = ("ok", "green") if not s["errors"] else ("failed", "red")
     if findings:
         console.print()
-    console.print(
-        f"{verdict}: {s['files']} file(s), {s['errors']} error(s), {s['warnings']} warning(s)"
-        + _skipped(counts)
-    )
+    tally = f"{s['files']} file(s), {s['errors']} error(s), {s['warnings']} warning(s)"
+    console.print(line(verdict, f": {tally}{_skipped(counts)}"))
 
 
 def _skipped(counts: Counts) -> str:

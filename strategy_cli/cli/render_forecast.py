@@ -13,7 +13,7 @@ def forecast_rows(result: Any) -> list[dict[str, Any]]:
 
 
 def render_portfolio(result: Any, as_json: bool, store_path: str) -> None:
-    from .console import out, write_json
+    from .console import out, shown, write_json
 
     rows = forecast_rows(result) if result.forecast else []
     if as_json:
@@ -28,7 +28,9 @@ def render_portfolio(result: Any, as_json: bool, store_path: str) -> None:
         return
     console = out()
     console.print(
-        f"simulated {result.instances} instance(s), {result.events} event(s) into {store_path}"
+        shown(
+            f"simulated {result.instances} instance(s), {result.events} event(s) into {store_path}"
+        )
     )
     if result.forecast:
         _print_forecast(rows)
@@ -37,7 +39,7 @@ def render_portfolio(result: Any, as_json: bool, store_path: str) -> None:
 def _print_forecast(rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
-    from .console import out
+    from .console import out, shown
 
     table = Table(title="Calls per service method per day", header_style="bold")
     for col, justify in (
@@ -49,8 +51,8 @@ def _print_forecast(rows: list[dict[str, Any]]) -> None:
         table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     peak = max((r["calls"] for r in rows), default=0)
     for r in rows:
-        calls = f"[bold]{r['calls']}[/]" if r["calls"] == peak else str(r["calls"])
-        table.add_row(r["date"], r["service"], r["method"], calls)
+        calls = shown(r["calls"], "bold" if r["calls"] == peak else "")
+        table.add_row(shown(r["date"]), shown(r["service"]), shown(r["method"]), calls)
     out().print(table)
     if rows:
-        out().print(f"peak: {peak} calls in one day for one method")
+        out().print(shown(f"peak: {peak} calls in one day for one method"))

@@ -42,8 +42,10 @@ def _counts(summary: Any) -> str:
 def print_summary(console: Any, summary: Any, interrupted: bool = False) -> None:
     from rich.table import Table
 
+    from .console import shown
+
     head = "interrupted after" if interrupted else "done:"
-    console.print(f"{head} {summary.executed} attempt(s): {_counts(summary)}")
+    console.print(shown(f"{head} {summary.executed} attempt(s): {_counts(summary)}"))
     stats = summary.stats
     if not stats.calls:
         return
@@ -51,20 +53,22 @@ def print_summary(console: Any, summary: Any, interrupted: bool = False) -> None
     for col in ("service", "calls", "errors"):
         table.add_column(col, justify="left" if col == "service" else "right")
     for service, calls in sorted(stats.calls.items()):
-        table.add_row(service, str(calls), str(stats.errors.get(service, 0)))
+        table.add_row(shown(service), str(calls), str(stats.errors.get(service, 0)))
     console.print(table)
 
 
 def print_configuration_errors(console: Any, summary: Any) -> None:
     """One line per event whose attempt failed before anything was sent (on stderr)."""
+    from .console import shown
+
     for e in summary.events:
         if e["outcome"] == "configuration-error":
             console.print(
-                f"error: event {e['event']} (task {e['task']}): {e['errorMessage']}; "
-                "nothing was sent, no retry was used, the event stays due",
-                markup=False,
+                shown(
+                    f"error: event {e['event']} (task {e['task']}): {e['errorMessage']}; "
+                    "nothing was sent, no retry was used, the event stays due"
+                ),
                 soft_wrap=True,
-                highlight=False,
             )
 
 

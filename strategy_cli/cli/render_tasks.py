@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .render_timeline import STATUS_STYLE
+from .render_timeline import status_text
 
 
 def _zone_of(doc: list[dict[str, Any]]) -> Any:
@@ -26,7 +26,7 @@ def print_tasks(doc: list[dict[str, Any]], kinds: dict[str, str] | None = None) 
     from rich import box
     from rich.table import Table
 
-    from .console import out
+    from .console import out, shown
 
     console = out()
     if not doc:
@@ -37,7 +37,7 @@ def print_tasks(doc: list[dict[str, Any]], kinds: dict[str, str] | None = None) 
     title = (
         f"{(doc[0].get('strategy') or {}).get('name', '?')} · instance {instance.get('sid', '?')}"
     )
-    table = Table(title=title, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title=shown(title), header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("date", "task", "kind", "status", "try", "cycle", "sid"):
         table.add_column(col, no_wrap=col != "task", overflow="fold")
     for e in doc:
@@ -45,15 +45,14 @@ def print_tasks(doc: list[dict[str, Any]], kinds: dict[str, str] | None = None) 
         kind = (kinds or {}).get(e["sid"]) or (
             "main" if e.get("main") else ("on-cancel" if e.get("afterCancellation") else "other")
         )
-        style = STATUS_STYLE.get(e["status"], "")
         table.add_row(
             when.strftime("%Y-%m-%d %H:%M"),
-            str(e["task"]),
-            kind,
-            f"[{style}]{e['status']}[/]" if style else e["status"],
-            str(e.get("attempt") or 0),
-            str(e.get("createdCycle", "")),
-            str(e["sid"])[:8],
+            shown(e["task"]),
+            shown(kind),
+            status_text(e["status"]),
+            shown(e.get("attempt") or 0),
+            shown(e.get("createdCycle", "")),
+            shown(str(e["sid"])[:8]),
         )
     console.print(table)
-    console.print(f"{len(doc)} pending task(s); times in {zone.key}")
+    console.print(shown(f"{len(doc)} pending task(s); times in {zone.key}"))

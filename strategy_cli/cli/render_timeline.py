@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.attempt import CONFIGURATION_ERROR as CONFIG
 from ..core.records import kind_of
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 STATUS_STYLE = {
     "PROCESSED": "green",
@@ -23,6 +26,15 @@ STATUS_STYLE = {
     "QUEUED": "cyan",
     "EXECUTING": "blue",
 }
+
+
+def status_text(status: object) -> Text:
+    """A status in its colour; one this tool does not know (from a remote) shown literally."""
+    from .console import shown
+
+    return shown(status, STATUS_STYLE.get(str(status), ""))
+
+
 NOTE_MARK = {"dst-gap": "DST gap", "dst-fold": "DST fold", "month-clamp": "month end"}
 
 
@@ -65,13 +77,12 @@ def print_timeline(
     zone: Any,
     title: str,
 ) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
-    from .console import out
+    from .console import line, out
 
     console = out()
-    console.print(f"[bold]{escape(title)}[/]  instance {instance['sid']}  ({zone.key})")
+    console.print(line((title, "bold"), f"  instance {instance['sid']}  ({zone.key})"))
     by_cycle: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for event in events:
         by_cycle[int(event.get("createdCycle") or 0)].append(event)
@@ -93,92 +104,91 @@ def print_timeline(
         if main is not None:
             head += f" · main {_stamp(_planned(main), zone)}"
         console.print()
-        console.print(f"[bold cyan]{head}[/]")
+        console.print(line((head, "bold cyan")))
         console.print(table)
     loose = [n for n in notes if not n.get("eventSid")]
     for note in loose:
-        console.print(
-            # the kind's brackets are escaped: unescaped, rich reads "[kind]" as a style tag
-            f"[yellow]note[/] {escape('[' + note['kind'] + ']')} {escape(note['message'])}"
-        )
+        console.print(line(("note", "yellow"), f" [{note['kind']}] {note['message']}"))
     _footer(console, instance, events)
 
 
 def _event_rows(
     table: Any, event: dict[str, Any], main: Any, notes: list[dict[str, Any]], zone: Any
 ) -> None:
-    from rich.markup import escape
+    from .console import line, shown
 
     status = event["status"]
-    style = STATUS_STYLE.get(status, "")
     # A configuration error is no attempt: nothing was sent (docs/running.md).
     tried = [h for h in event.get("_history", []) if h.get("outcome") not in (None, CONFIG)]
     attempts = str(len(tried) or event.get("attempt") or 0)
-    marks = " ".join(f"[yellow]⚑ {NOTE_MARK.get(n['kind'], n['kind'])}[/]" for n in notes)
+    marks = [(f" ⚑ {NOTE_MARK.get(n['kind'], n['kind'])}", "yellow") for n in notes]
     table.add_row(
         _stamp(event["date"], zone),
         _offset(event, main),
-        escape(event["task"]) + (f" {marks}" if marks else ""),
-        kind_of(event),
-        f"[{style}]{status}[/]" if style else status,
-        attempts,
+        line(event["task"], *marks),
+        shown(kind_of(event)),
+        status_text(status),
+        shown(attempts),
     )
     for h in event.get("_history", []):
         if h.get("outcome") == CONFIG:
             table.add_row(
-                f"  ↳ {_stamp(h['at'], zone)}",
+                shown(f"  ↳ {_stamp(h['at'], zone)}"),
                 "",
-                f"[dim]{escape(str(h.get('message')))}[/]",
+                shown(h.get("message"), "dim"),
                 "not sent",
-                "[yellow]PENDING[/]",
+                shown("PENDING", "yellow"),
                 "",
             )
         if h.get("outcome") == "failed":
             # One aligned row per failed attempt; the full message is in --format json.
             table.add_row(
-                f"  ↳ {_stamp(h['at'], zone)}",
+                shown(f"  ↳ {_stamp(h['at'], zone)}"),
                 "",
-                f"[dim]{escape(str(h.get('message') or 'failed'))}[/]",
+                shown(h.get("message") or "failed", "dim"),
                 "retry",
-                "[red]FAILED[/]",
-                str(h["attempt"]),
+                status_text("FAILED"),
+                shown(h["attempt"]),
             )
     if event.get("cancelReason"):
-        table.add_row("", "", f"[dim]  cancelled: {event['cancelReason']}[/]", "", "", "")
+        table.add_row("", "", shown(f"  cancelled: {event['cancelReason']}", "dim"), "", "", "")
 
 
 def _footer(console: Any, instance: dict[str, Any], events: list[dict[str, Any]]) -> None:
+    from .console import shown
+
     counts: dict[str, int] = defaultdict(int)
     for event in events:
         counts[event["status"]] += 1
     summary = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
     console.print()
-    console.print(
-        f"instance {instance['status']} at cycle {instance['cycle']}: {len(events)} events ({summary})",
-        soft_wrap=True,
-    )
+    head = f"instance {instance['status']} at cycle {instance['cycle']}"
+    console.print(shown(f"{head}: {len(events)} events ({summary})"), soft_wrap=True)
 
 
 def print_table(events: list[dict[str, Any]], zone: Any, title: str | None = None) -> None:
     from rich import box
     from rich.table import Table
 
-    from .console import out
+    from .console import out, shown
 
-    table = Table(title=title, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(
+        title=shown(title) if title else None,
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     for col in ("date", "cycle", "task", "kind", "status", "try", "sid"):
         table.add_column(col, no_wrap=col != "task", overflow="fold")
     for event in events:
-        status = event["status"]
-        style = STATUS_STYLE.get(status, "")
         table.add_row(
             _local(event["date"], zone).strftime("%Y-%m-%d %H:%M"),
-            str(event.get("createdCycle", "")),
-            event["task"],
-            kind_of(event),
-            f"[{style}]{status}[/]" if style else status,
-            str(event.get("attempt") or 0),
-            event["sid"][:8],
+            shown(event.get("createdCycle", "")),
+            shown(event["task"]),
+            shown(kind_of(event)),
+            status_text(event["status"]),
+            shown(event.get("attempt") or 0),
+            shown(event["sid"][:8]),
         )
     out().print(table)
 
@@ -188,6 +198,10 @@ def to_ics(instance: dict[str, Any], events: list[dict[str, Any]], title: str) -
 
     from icalendar import Calendar, Event
 
+    from ..core.literal import literal
+
+    # iCalendar text may hold no control characters (RFC 5545, 3.3.11): escaped as on a terminal.
+    title = literal(title)
     cal = Calendar()
     cal.add("prodid", "-//strategy-cli//simulate//EN")
     cal.add("version", "2.0")
@@ -196,16 +210,16 @@ def to_ics(instance: dict[str, Any], events: list[dict[str, Any]], title: str) -
         # UTC ("...Z"): an offset-only TZID such as "UTC+01:00" names no zone and reads back naive.
         start = datetime.fromisoformat(event["date"]).astimezone(UTC)
         item = Event()
-        item.add("uid", f"{event['sid']}@strategy-cli")
-        item.add(
-            "summary", f"{event['task']} ({kind_of(event)}, cycle {event.get('createdCycle')})"
-        )
+        item.add("uid", literal(f"{event['sid']}@strategy-cli"))
+        summary = f"{event['task']} ({kind_of(event)}, cycle {event.get('createdCycle')})"
+        item.add("summary", literal(summary))
         item.add("dtstart", start)
         item.add("dtend", start + timedelta(minutes=15))
         stamp = datetime.fromisoformat(event.get("updatedAt") or event["date"])
         item.add("dtstamp", stamp.astimezone(UTC))
-        item.add("description", f"status {event['status']}, attempts {event.get('attempt') or 0}")
-        item.add("categories", [kind_of(event)])
+        description = f"status {event['status']}, attempts {event.get('attempt') or 0}"
+        item.add("description", literal(description))
+        item.add("categories", [literal(kind_of(event))])
         cal.add_component(item)
     return cal.to_ical()
 

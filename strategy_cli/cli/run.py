@@ -83,7 +83,7 @@ def _check_env(store: Any, env: str | None) -> None:
 
 def _dry_run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
     from ..adapters.runner import dry_run
-    from .console import out, write_json
+    from .console import line, out, shown, write_json
 
     plans = dry_run(store, hooks, options)
     code = 1 if any(plan["configurationError"] for plan in plans) else 0
@@ -94,18 +94,18 @@ def _dry_run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
     if not plans:
         console.print("nothing is due")
     for plan in plans:
-        console.print(f"[bold]{plan['task']}[/] event {plan['event'][:8]} (due {plan['date']})")
+        head = f" event {plan['event'][:8]} (due {plan['date']})"
+        console.print(line((plan["task"], "bold"), head), soft_wrap=True)
         for r in plan["requests"]:
-            console.print(f"  {r['method']} {r['url']}", markup=False, soft_wrap=True)
+            console.print(shown(f"  {r['method']} {r['url']}"), soft_wrap=True)
             if r["body"] is not None:
                 import json
 
-                console.print(
-                    f"    {json.dumps(r['body'], ensure_ascii=False)}", markup=False, soft_wrap=True
-                )
+                body = json.dumps(r["body"], ensure_ascii=False)
+                console.print(shown(f"    {body}"), soft_wrap=True)
         if plan["configurationError"]:
-            console.print(f"  {plan['configurationError']}", markup=False, soft_wrap=True)
-    console.print(f"dry run: {len(plans)} due event(s); nothing was sent or changed")
+            console.print(shown(f"  {plan['configurationError']}"), soft_wrap=True)
+    console.print(shown(f"dry run: {len(plans)} due event(s); nothing was sent or changed"))
     return code
 
 
@@ -115,7 +115,7 @@ def _run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
 
     from ..adapters.runner import Runner
     from ..errors import ExitCode
-    from .console import err, out, write_json
+    from .console import err, line, out, write_json
     from .interrupts import sigterm_as_ctrl_c
     from .render_run import live_progress, print_configuration_errors, print_summary, summary_json
 
@@ -136,7 +136,7 @@ def _run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
         print_summary(out(), summary, interrupted=runner.stopping)
         print_configuration_errors(err(), summary)
     for problem in summary.problems:
-        err().print(f"[yellow]warning:[/] {problem}", markup=True, soft_wrap=True, highlight=False)
+        err().print(line(("warning:", "yellow"), " ", problem), soft_wrap=True)
     if runner.stopping:
         raise typer.Exit(ExitCode.INTERRUPTED)  # the summary says it: no "error:" line
     failed = summary.outcomes.get("failed") or summary.outcomes.get("configuration error")

@@ -28,13 +28,13 @@ def serve(
     from ..adapters.server import check_port
     from ..adapters.server import serve as run_server
     from .common import open_store
-    from .console import err
+    from .console import err, shown
 
     check_port(host, port)
     with open_store(db) as store:
         err().print(
-            f"serving get-tasks from {store.path} on http://{host}:{port} (Ctrl-C stops)",
-            markup=False,
+            shown(f"serving get-tasks from {store.path} on http://{host}:{port} (Ctrl-C stops)"),
+            soft_wrap=True,
         )
         run_server(store, host, port)
     return 0

@@ -114,13 +114,14 @@ def simulate(
 def _committed_before(signum: int, instances: int, path: str) -> None:
     import signal
 
-    from .console import err
+    from .console import err, shown
 
     name = signal.Signals(signum).name
     err().print(
-        f"{name} arrived after the commit: the {instances} simulated instance(s) are stored "
-        f"in {path}",
-        markup=False,
+        shown(
+            f"{name} arrived after the commit: the {instances} simulated instance(s) are stored "
+            f"in {path}"
+        ),
         soft_wrap=True,
     )
 
@@ -146,12 +147,12 @@ def _run_one(
 
 
 def _render(box: Any, format: TimelineFormat, zone: Any, name: str) -> None:
-    from .console import err
+    from .console import err, shown
     from .render_timeline import render_instance
 
     render_instance(box, format, zone, name, "simulated instance")
     if format is not TimelineFormat.json:  # JSON carries the sid; stderr keeps stdout clean
-        err().print(f"simulated instance: {box.instance['sid']}", highlight=False)
+        err().print(shown(f"simulated instance: {box.instance['sid']}"))
 
 
 def _portfolio(

@@ -24,7 +24,7 @@ def apply(
     from ..adapters.operations import public_strategy
     from ..adapters.strategies import apply_strategy, load_strategy_file
     from .common import open_store
-    from .console import out, write_json
+    from .console import out, shown, write_json
 
     limit = max_file_bytes(max_file_size)
     loaded = [load_strategy_file(f, limit) for f in files]  # any invalid file stops before writing
@@ -40,7 +40,9 @@ def apply(
     words = {"created": "created", "new-version": "new version", "unchanged": "unchanged (no-op)"}
     for record, outcome in results:
         out().print(
-            f"{record['name']}: {words[outcome]}, version {record['version']} (sid {record['sid']})",
+            shown(
+                f"{record['name']}: {words[outcome]}, version {record['version']} (sid {record['sid']})"
+            ),
             soft_wrap=True,
         )
     return 0
@@ -74,7 +76,7 @@ def list_strategies(db: DbOption = None, format: FormatOption = ReadFormat.text)
 
     from ..adapters.operations import public_strategy
     from .common import open_store
-    from .console import out, write_json
+    from .console import out, shown, write_json
 
     with open_store(db) as store:
         rows = store.list_strategies()
@@ -86,11 +88,11 @@ def list_strategies(db: DbOption = None, format: FormatOption = ReadFormat.text)
         table.add_column(col, no_wrap=True)
     for r in rows:
         table.add_row(
-            r["name"],
-            str(r["version"]),
-            str(r.get("versions", 1)),
-            r["sid"][:8],
-            r.get("updatedAt", "")[:16],
+            shown(r["name"]),
+            shown(r["version"]),
+            shown(r.get("versions", 1)),
+            shown(r["sid"][:8]),
+            shown(r.get("updatedAt", "")[:16]),
         )
     out().print(table if rows else "no strategies stored; add one with `strategy apply FILE`")
     return 0
@@ -108,11 +110,9 @@ def show(
 
     Example: strategy show loan-collection --version 2 --format json
     """
-    import yaml
-
     from ..adapters.operations import public_strategy
     from .common import open_store
-    from .console import out, write_json
+    from .console import print_yaml, write_json
 
     with open_store(db) as store:
         record = store.get_strategy(name, version)
@@ -131,7 +131,7 @@ def show(
     if format is ReadFormat.json:
         write_json(shown)
     else:
-        out().print(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True), markup=False)
+        print_yaml(shown)
     return 0
 
 
