@@ -15,11 +15,21 @@ class ExitCode(IntEnum):
 class StrategyError(Exception):
     """A failure the user can act on: shown as one line, never as a traceback."""
 
-    def __init__(self, message: str, *, code: ExitCode = ExitCode.FAILED, hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: ExitCode = ExitCode.FAILED,
+        hint: str | None = None,
+        details: tuple[str, ...] = (),
+    ):
         super().__init__(message)
         self.message = message
         self.code = code
         self.hint = hint
+        # Lines printed under the one-line message (every failing path of some attributes):
+        # the first line always says what failed.
+        self.details = details
 
 
 class UsageError(StrategyError):

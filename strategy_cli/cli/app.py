@@ -83,7 +83,7 @@ def main() -> None:
     try:
         rv = app(standalone_mode=False)
     except StrategyError as exc:
-        _fail(exc.message, exc.hint, exc.code)
+        _fail(exc.message, exc.hint, exc.code, exc.details)
     except KeyboardInterrupt:
         _fail("interrupted", None, ExitCode.INTERRUPTED)
     except typer.Exit as exc:
@@ -114,8 +114,8 @@ def _usage_error(exc: Exception) -> None:
     sys.exit(code if code else ExitCode.OK)
 
 
-def _fail(message: str, hint: str | None, code: int) -> None:
+def _fail(message: str, hint: str | None, code: int, details: tuple[str, ...] = ()) -> None:
     from .console import print_error
 
-    print_error(message, hint)
+    print_error(message, hint, details)
     sys.exit(int(code))

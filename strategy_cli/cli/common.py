@@ -90,15 +90,14 @@ def checked_attributes(settings: Any, attrs: Any) -> dict[str, Any]:
     """Attributes that pass instanceValidation; otherwise every failing path on stderr, exit 1."""
     from ..core.attributes import attribute_problems
     from ..errors import StrategyError
-    from .console import err, shown
 
     attrs = {} if attrs is None else attrs
     problems = attribute_problems(settings, attrs)
     if problems:
-        for problem in problems:
-            err().print(shown(f"  {problem}"), soft_wrap=True)
         raise StrategyError(
-            f"attributes do not match instanceValidation ({len(problems)} problem(s)); nothing was stored"
+            f"attributes do not match instanceValidation ({len(problems)} problem(s)); "
+            "nothing was stored",
+            details=tuple(problems),
         )
     return attrs  # type: ignore[no-any-return]
 

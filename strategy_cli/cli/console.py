@@ -70,10 +70,12 @@ def line(*parts: object) -> Text:
     return text
 
 
-def print_error(message: str, hint: str | None = None) -> None:
-    """The one-line error on stderr (and its hint): the message and hint shown literally."""
+def print_error(message: str, hint: str | None = None, details: tuple[str, ...] = ()) -> None:
+    """The one-line error on stderr, then its details and hint: all shown literally."""
     console = err()
     console.print(line(("error:", "bold red"), " ", message), soft_wrap=True)
+    for detail in details:
+        console.print(line("  ", detail), soft_wrap=True)
     if hint:
         console.print(line("  ", ("hint:", "dim"), " ", hint), soft_wrap=True)
 

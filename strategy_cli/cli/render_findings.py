@@ -206,7 +206,7 @@ def unchecked_callbacks_note(reports: Iterable[Any]) -> list[str]:
 
 def print_notes(notes: list[str]) -> None:
     """Notes go to stderr: they are not findings and change no exit code."""
-    from .console import err
+    from .console import err, line
 
     for note in notes:
-        err().print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+        err().print(line("note: ", note), soft_wrap=True)

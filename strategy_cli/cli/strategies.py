@@ -51,17 +51,21 @@ def apply(
 def _say_version_differences(files: list[Path], loaded: list[Any], results: list[Any]) -> None:
     """The store numbers versions itself (1, 2, ... per name, in apply order): a file whose own
     `version` says otherwise is told so, once, rather than left to believe its number stuck."""
-    from .console import err
+    from .console import err, line
 
     for path, item, (record, _) in zip(files, loaded, results, strict=True):
         written = (item.document.data or {}).get("version") if item.document else None
         if isinstance(written, int | float) and written != record["version"]:
+            said = f"{written:g}"
             err().print(
-                f"note: {path} says version {written:g}; the store numbered it "
-                f"version {record['version']} (versions count applies of changed settings; "
-                "see docs/semantics.md, section 11)",
-                markup=False,
-                highlight=False,
+                line(
+                    "note: ",
+                    str(path),
+                    " says version ",
+                    said,
+                    f"; the store numbered it version {record['version']} (versions count "
+                    "applies of changed settings; see docs/semantics.md, section 11)",
+                ),
                 soft_wrap=True,
             )
 
