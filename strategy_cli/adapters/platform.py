@@ -195,8 +195,12 @@ def _checked(response: Any, sid: str, url: str) -> list[dict[str, Any]]:
         raise StrategyError(f"no such instance: {sid}", hint="check the sid against the platform")
     if not 200 <= status < 300:
         raise StrategyError(f"{url} answered HTTP {status}")
+    from ..core.jsontext import JsonLimitError, loads_limited
+
     try:
-        data = response.json()
+        data = loads_limited(response.content)
+    except JsonLimitError as exc:
+        raise StrategyError(f"{url} answered with JSON this tool cannot use: {exc}") from None
     except ValueError:
         raise StrategyError(f"{url} answered with a body that is not JSON") from None
     _check_shape(data)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..core.attributes import attribute_problems
+from ..core.jsontext import JsonLimitError, loads_limited
 from ..core.models import Settings
 from ..core.scenario import Scenario
 from ..core.simulate import Simulation
@@ -169,9 +170,11 @@ def _chunks(lines: Iterator[Line]) -> Iterator[list[Line]]:
 
 def _parse(path: Path, n: int, text: str) -> dict[str, Any]:
     try:
-        item = json.loads(text)
+        item = loads_limited(text)
     except json.JSONDecodeError as exc:
         raise StrategyError(f"{path}:{n}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except JsonLimitError as exc:
+        raise StrategyError(f"{path}:{n}: JSON this tool cannot use: {exc}") from None
     if not isinstance(item, dict):
         raise StrategyError(f"{path}:{n}:1: each line must be an object {{attributes, start}}")
     return item

@@ -50,13 +50,17 @@ def json_argument(raw: str | None, option: str) -> Any:
             reason = getattr(exc, "strerror", None) or exc
             raise UsageError(f"{option}: cannot read {path}: {reason}") from None
         where = str(path)
+    from ..core.jsontext import JsonLimitError, loads_limited
+
     try:
-        return json.loads(text)
+        return loads_limited(text)
     except json.JSONDecodeError as exc:
         raise UsageError(
             f"{where}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
             hint=f'pass {option} \'{{"key": "value"}}\' or {option} @file.json',
         ) from None
+    except JsonLimitError as exc:
+        raise UsageError(f"{where}: JSON this tool cannot use: {exc}") from None
 
 
 def zone_of(settings: Any) -> Any:
