@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -14,6 +13,7 @@ from ..core.findings import Finding
 from ..core.lint import lint_document
 from .config import config_for
 from .files import STDIN
+from .stdin import read_stdin
 from .yamlsource import load_bytes, load_path
 
 # Below this many files a worker pool costs more to start than it saves.
@@ -31,7 +31,7 @@ class FileReport:
 def lint_file(name: str, stdin_name: str | None = None) -> FileReport:
     if name == STDIN:
         display = stdin_name or "<stdin>"
-        doc = load_bytes(sys.stdin.buffer.read(), display, is_json=display.endswith(".json"))
+        doc = load_bytes(read_stdin(), display, is_json=display.endswith(".json"))
         config = config_for(Path(stdin_name or "."))
     else:
         try:

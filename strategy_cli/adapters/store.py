@@ -90,7 +90,9 @@ def _compact_dumps() -> Callable[[Any], str]:
         return plain.encode
     fast, failed = orjson.dumps, orjson.JSONEncodeError
     option = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-    std = plain.encode
+    # \u escapes for the rare record orjson refuses: a lone surrogate (from a response or a
+    # file) then stays storable as ASCII text and reads back as the same string.
+    std = json.JSONEncoder(separators=(",", ":"), default=_json_default).encode
 
     def dumps(value: Any) -> str:
         try:
@@ -186,8 +188,18 @@ def _guarded(method: _F) -> _F:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
             raise self._error(exc) from None
+        except UnicodeEncodeError as exc:  # a lone surrogate: SQLite text is UTF-8
+            raise StoreError(f"{self.path}: {_not_utf8(exc)}") from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _not_utf8(exc: UnicodeEncodeError) -> str:
+    """Which text could not be stored or looked up: a sid, a name (from an argument with invalid
+    UTF-8 bytes, which Python keeps as lone surrogates), shown around the offending character."""
+    text = exc.object if isinstance(exc.object, str) else ""
+    around = text[max(0, exc.start - 30) : exc.end + 30]
+    return f"'{around}' is not valid UTF-8 text: nothing in the store can match or hold it"
 
 
 _EVENT_INSERT = (

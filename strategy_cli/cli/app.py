@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
+import os
 import sys
 from typing import Annotated
 
@@ -76,23 +80,28 @@ def _command_word(args: list[str]) -> str | None:
 
 
 def main() -> None:
+    _standard_streams()
     _register(_command_word(sys.argv[1:]))
     try:
         rv = app(standalone_mode=False)
+        sys.stdout.flush()  # here, not at exit: a full disk or closed pipe gets its message
     except StrategyError as exc:
         _fail(exc.message, exc.hint, exc.code)
     except KeyboardInterrupt:
         _fail("interrupted", None, ExitCode.INTERRUPTED)
     except typer.Exit as exc:
+        _settle_output()
         sys.exit(exc.exit_code)
     except typer.Abort:
         _fail("aborted", None, ExitCode.INTERRUPTED)
     except typer.TyperException as exc:
         _usage_error(exc)
+    except OSError as exc:
+        _os_error(exc)
+    except (ValueError, OverflowError, RecursionError) as exc:
+        _input_error(exc)
     except Exception as exc:  # the one boundary that turns crashes into a message
-        if _state["debug"]:
-            raise
-        _fail(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug and report it", 3)
+        _internal(exc)
     if rv == ExitCode.INTERRUPTED:
         # typer answers Ctrl-C inside a command by returning 130 without a word; no command
         # returns 130 itself, so say what happened.
@@ -100,12 +109,102 @@ def main() -> None:
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
+def _internal(exc: BaseException) -> None:
+    if _state["debug"]:
+        raise exc
+    _fail(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug and report it", 3)
+
+
+def _os_error(exc: OSError) -> None:
+    """Output that cannot be written: a full disk, a closed pipe or a closed stdout."""
+    if exc.errno not in (*_FULL, errno.EPIPE, errno.EBADF):
+        _internal(exc)
+    _discard_output()  # what is still buffered would fail again when Python exits
+    if exc.errno == errno.EPIPE:  # the reader stopped reading (`| head`): nothing to say
+        sys.exit(ExitCode.FAILED)
+    reason = "disk is full" if exc.errno in _FULL else exc.strerror
+    _fail(f"cannot write output: {reason}", None, ExitCode.FAILED)
+
+
+_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))  # no space, or over quota
+
+
+def _input_error(exc: Exception) -> None:
+    """Values no user input should reach the core with, caught wherever they escape: a date off
+    the calendar, nesting too deep, a number too long, text that is not valid Unicode."""
+    from ..core.timecalc import TimeError
+
+    if isinstance(exc, TimeError | OverflowError):
+        _fail(
+            f"a date falls outside the calendar: {_first_line(exc)}",
+            "dates must stay between the years 1 and 9999",
+            ExitCode.FAILED,
+        )
+    if isinstance(exc, RecursionError):
+        _fail("the input is nested too deeply to process", None, ExitCode.FAILED)
+    if isinstance(exc, UnicodeEncodeError) and "surrogate" in str(exc.reason):
+        _fail(
+            "text that is not valid UTF-8 (from an argument, a file or \\u escapes) cannot be "
+            "used here",
+            "pass UTF-8 text",
+            ExitCode.FAILED,
+        )
+    if "digits" in str(exc) and "integer" in str(exc):  # Python's str-to-int limit
+        _fail("a number has too many digits", None, ExitCode.FAILED)
+    _internal(exc)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc) or type(exc).__name__).splitlines()[0]
+
+
+class _ClosedOutput(io.TextIOBase):
+    """Stands in for a stdout the process was started without (`>&-`): writing fails."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
+def _standard_streams() -> None:
+    """Streams any command can write to: a closed stdout fails on the first write (with a
+    message), a closed stderr is discarded, and text that is not valid Unicode (a path with
+    invalid UTF-8 bytes, escaped by the OS as lone surrogates) is shown as `\\udcff`, never a
+    UnicodeEncodeError."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedOutput()
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if callable(reconfigure):
+            reconfigure(errors="backslashreplace")
+
+
+def _settle_output() -> None:
+    """Flush stdout before exiting with an error: output that cannot be written is dropped
+    (the error already says what went wrong), never a second failure at exit."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        _discard_output()
+
+
+def _discard_output() -> None:
+    # Not a real file (a test's buffer, or closed): then nothing is flushed at exit either.
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def _usage_error(exc: Exception) -> None:
     """Bad flags or arguments: typer's own message (with usage), exit 2."""
     code = int(getattr(exc, "exit_code", ExitCode.USAGE))
     show = getattr(exc, "show", None)
     if callable(show):
-        show()
+        with contextlib.suppress(OSError):  # stderr cannot be written: the exit code tells
+            show()
     else:
         _fail(str(exc), None, code)
     sys.exit(code if code else ExitCode.OK)
@@ -114,10 +213,12 @@ def _usage_error(exc: Exception) -> None:
 def _fail(message: str, hint: str | None, code: int) -> None:
     from .console import err
 
+    _settle_output()
     console = err()
-    console.print(f"[bold red]error:[/] {_escape(message)}", soft_wrap=True)
-    if hint:
-        console.print(f"  [dim]hint:[/] {_escape(hint)}", soft_wrap=True)
+    with contextlib.suppress(OSError):  # stderr cannot be written: the exit code tells
+        console.print(f"[bold red]error:[/] {_escape(message)}", soft_wrap=True)
+        if hint:
+            console.print(f"  [dim]hint:[/] {_escape(hint)}", soft_wrap=True)
     sys.exit(int(code))
 
 

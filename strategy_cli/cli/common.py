@@ -77,7 +77,7 @@ def instant_option(raw: str | None, zone: Any, option: str) -> Any:
         return None
     try:
         return parse_instant(raw, zone)
-    except TimeError as exc:
+    except (TimeError, OverflowError) as exc:  # OverflowError: an instant at the calendar's end
         raise UsageError(
             f"{option}: {exc}", hint="use ISO-8601, e.g. 2026-01-31T09:00:00+01:00"
         ) from None
