@@ -34,6 +34,7 @@ from servers import RecordingServer, Reply, Result, RunKit, strategy_doc
 
 from strategy_cli.adapters import config
 from strategy_cli.cli import console
+from strategy_cli.complete import SPEC_PATH
 
 LOAN = SAMPLES / "loan-collection.yaml"
 ATTRS = {
@@ -372,8 +373,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     """A store with the loan strategy, one instance and its events: (file, instance, event)."""
     folder = tmp_path_factory.mktemp("store")
     db = folder / "store.db"
+    never_due = dict(ATTRS, firstDueDate="2099-01-31T00:00:00+01:00")  # `run` sends nothing
     r = cli(folder, "instance", "create", str(LOAN), "--db", str(db), "--attributes",
-            json.dumps(ATTRS), "--start", "2026-01-01T00:00:00Z")  # fmt: skip
+            json.dumps(never_due), "--start", "2098-01-01T00:00:00Z")  # fmt: skip
     assert r.code == 0, r.text
     sid = r.out.strip()
     event = sqlite3.connect(db).execute("SELECT sid FROM events LIMIT 1").fetchone()[0]
@@ -589,3 +591,80 @@ def test_service_response_the_tool_cannot_use(folder: Path, body: str) -> None:
     statuses = {e["status"] for e in kit.events()}
     assert statuses <= {"PROCESSED", "FAILED", "PENDING"}, statuses
     assert_handled(cli(folder, "instance", "list", "--db", str(kit.db)), (0,))
+
+
+# --- any command, any option --------------------------------------------------------------------
+# Every command and option of the CLI (from the completion spec, so a new one is covered the day
+# it is added) with values of every class above. Left out: what listens or loops (`serve`,
+# `--watch`), what talks to a remote (`--api-url`, `--profile`, `--secret`), and where files go
+# (`--db`, `-o`: a copy of the test store, and the working folder, are used instead).
+
+SPEC = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+SKIPPED = {
+    "--help",
+    "-h",
+    "--watch",
+    "--api-url",
+    "--secret",
+    "--profile",
+    "--db",
+    "--output",
+    "-o",
+}
+HOSTILE = [
+    "ab\udcffcd\udc80efgh", "[" * 3000 + "]" * 3000, "9" * 5000, "-" + "9" * 5000,
+    "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "http://[::1", "", "-", "@-",
+    "@/no/such/file", '{"a": "\\ud800"}', "[/]x", "\x1b]0;title\x07", "1e999", "nan", "-1",
+]  # fmt: skip
+
+
+def _leaves(
+    node: dict[str, Any], path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+    if path and not node.get("commands"):
+        yield path, node
+    for name, child in sorted((node.get("commands") or {}).items()):
+        yield from _leaves(child, (*path, name))
+
+
+COMMANDS = [(p, n) for p, n in _leaves(SPEC) if p[0] != "serve"]
+
+
+@st.composite
+def invocations(draw: Any, sid: str, event: str) -> list[str]:
+    path, node = draw(st.sampled_from(COMMANDS))
+    hostile = st.sampled_from(HOSTILE) | st.text(max_size=12)
+    good = {
+        "file": str(LOAN),
+        "instance-sid": sid,
+        "event-sid": event,
+        "strategy": "loan-collection",
+    }
+    argv = list(path)
+    for arg in node.get("args", []):
+        argv.append(draw(st.just(good[arg["kind"]]) | hostile if arg["kind"] in good else hostile))
+    options = [o for o in sorted(node.get("options", {})) if o not in SKIPPED]
+    for option in draw(
+        st.lists(st.sampled_from(options), max_size=2, unique=True) if options else st.just([])
+    ):
+        argv.append(option)
+        if node["options"][option]["value"]:
+            argv.append(draw(hostile))
+    return argv
+
+
+@settings(FEW, max_examples=40)
+@given(st.data())
+def test_any_command_with_hostile_values(
+    folder: Path, store: tuple[Path, str, str], data: st.DataObject
+) -> None:
+    db = folder / "s.db"
+    shutil.copy(store[0], db)
+    argv = data.draw(invocations(store[1], store[2]))
+    here = os.getcwd()
+    os.chdir(folder)  # `init` and friends write into the working folder
+    try:
+        with mock.patch.dict(os.environ, {"STRATEGY_DB": str(db)}):
+            assert_handled(cli(folder, *argv))
+    finally:
+        os.chdir(here)

@@ -11,7 +11,7 @@ import os
 import re
 from typing import Any
 
-from ..errors import StrategyError
+from ..errors import StrategyError, UsageError
 from .operations import tasks_document
 from .store import Store
 
@@ -117,3 +117,5 @@ def check_port(host: str, port: int) -> None:
         raise StrategyError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint="choose another --port"
         ) from None
+    except UnicodeError as exc:  # a host name IDNA cannot encode (too long, invalid UTF-8)
+        raise UsageError(f"--host {host}: not a host name or address ({exc})") from None

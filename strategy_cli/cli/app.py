@@ -116,14 +116,21 @@ def _internal(exc: BaseException) -> None:
 
 
 def _os_error(exc: OSError) -> None:
-    """Output that cannot be written: a full disk, a closed pipe or a closed stdout."""
-    if exc.errno not in (*_FULL, errno.EPIPE, errno.EBADF):
+    """Output that cannot be written (a full disk, a closed pipe or stdout), or a path given by
+    the user that the system refuses (too long, unreadable) wherever it was first touched."""
+    where = exc.filename
+    if exc.errno in _FULL:
+        if where is None:
+            _discard_output()  # what is still buffered would fail again when Python exits
+        _fail(f"{where or 'cannot write output'}: disk is full", None, ExitCode.FAILED)
+    if where is not None:
+        _fail(f"{where}: {exc.strerror or exc}", None, ExitCode.USAGE)
+    if exc.errno not in (errno.EPIPE, errno.EBADF):
         _internal(exc)
-    _discard_output()  # what is still buffered would fail again when Python exits
+    _discard_output()
     if exc.errno == errno.EPIPE:  # the reader stopped reading (`| head`): nothing to say
         sys.exit(ExitCode.FAILED)
-    reason = "disk is full" if exc.errno in _FULL else exc.strerror
-    _fail(f"cannot write output: {reason}", None, ExitCode.FAILED)
+    _fail(f"cannot write output: {exc.strerror}", None, ExitCode.FAILED)
 
 
 _FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))  # no space, or over quota
