@@ -550,6 +550,20 @@ def test_a_null_record_names_table_and_row_and_doctor(
     line = failed(r, 1)
     assert f"{table} row" in line and "null" in line, line
     assert "strategy doctor" in r.err
+    doctor = cli(folder, "doctor", "--db", str(db))
+    assert_handled(doctor, (1,))
+    assert f"{table} row" in doctor.out and "damaged" in doctor.out, doctor.out
+
+
+def test_doctor_reports_damaged_stored_settings(folder: Path, store: tuple[Path, str, str]) -> None:
+    db = folder / "s.db"
+    shutil.copy(store[0], db)
+    damage(db, "strategies", "record", ("schedule", 3))
+    line = failed(cli(folder, "instance", "show", store[1], "--db", str(db)), 1)
+    assert "settings.schedule" in line, line
+    doctor = cli(folder, "doctor", "--db", str(db), "--format", "json")
+    assert doctor.code == 1
+    assert "settings.schedule" in json.loads(doctor.out)["store"]["damaged"][0]
 
 
 # --- deeply nested responses --------------------------------------------------------------------

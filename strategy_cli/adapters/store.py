@@ -782,6 +782,33 @@ class Store:
         params.append(int(limit))
         return self._events(self.conn.execute(sql, params))
 
+    # --- checks ---------------------------------------------------------------------------------
+
+    @_guarded
+    def damaged_records(self, limit: int = 5) -> list[str]:
+        """The first `limit` records no command could use (each as its StoreError message):
+        what `strategy doctor` reports. Reads every row once."""
+        from .strategies import settings_of
+
+        found: list[str] = []
+        queries = [
+            ("strategies", "SELECT sid, record FROM strategies"),
+            ("instances", "SELECT sid, record FROM instances"),
+            ("state", "SELECT sid, coalesce(state, '{}') FROM instances"),
+            ("events", "SELECT sid, record FROM events"),
+        ]
+        for table, sql in queries:
+            for sid, text in self.conn.execute(sql):
+                try:
+                    record = self._read(table, sid, text)
+                    if table == "strategies":
+                        settings_of(record)
+                except StrategyError as exc:
+                    found.append(exc.message)
+                    if len(found) >= limit:
+                        return found
+        return found
+
     # --- bulk -----------------------------------------------------------------------------------
 
     @_guarded
