@@ -335,16 +335,17 @@ def test_hostile_attributes(folder: Path, text: str, create: bool) -> None:
 
 
 @FEW
-@given(hostile_json)
-def test_hostile_instances_file_lines(folder: Path, text: str) -> None:
+@given(hostile_json, edge_instants, edge_instants)
+def test_hostile_instances_file_lines(folder: Path, text: str, start: str, due: str) -> None:
     lines = folder / "instances.jsonl"
-    start = "2026-01-01T00:00:00Z"
-    good = json.dumps({"attributes": ATTRS, "start": start})
+    good = json.dumps({"attributes": ATTRS, "start": "2026-01-01T00:00:00Z"})
     bad = '{"attributes": ' + text + ', "start": "' + start + '"}'
-    lines.write_text(f"{good}\n{bad}\n", encoding="utf-8", errors="surrogatepass")
-    assert_handled(
-        cli(folder, "simulate", str(LOAN), "--db", ":memory:", "--instances-file", str(lines))
-    )
+    edge = json.dumps({"attributes": dict(ATTRS, firstDueDate=due), "start": start})
+    lines.write_text(f"{good}\n{bad}\n{edge}\n", encoding="utf-8", errors="surrogatepass")
+    r = cli(folder, "simulate", str(LOAN), "--db", ":memory:", "--instances-file", str(lines))
+    assert_handled(r)
+    if r.code:
+        assert f"{lines}:" in r.err, r.err  # the line at fault
 
 
 def test_integers_beyond_the_str_to_int_limit(folder: Path) -> None:

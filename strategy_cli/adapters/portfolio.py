@@ -194,7 +194,7 @@ def _item(
         raise StrategyError(f"{path}:{n}: `start` must be an ISO-8601 string")
     try:
         return attrs, parse_instant(raw, zone)
-    except TimeError as exc:
+    except (TimeError, OverflowError) as exc:  # Overflow: an instant at the calendar's end
         raise StrategyError(f"{path}:{n}: start: {exc}") from None
 
 
@@ -213,7 +213,10 @@ def _simulate_chunk(job: _Job, lines: list[Line]) -> _Chunk:
             sim.executor.describe_requests = False
             if job.forecast:
                 sim.executor.calls = chunk.calls
-            box = sim.run(attrs, start)
+            try:
+                box = sim.run(attrs, start)
+            except StrategyError as exc:  # e.g. a schedule that leaves the calendar: which line
+                raise StrategyError(f"{job.path}:{n}: {exc.message}", hint=exc.hint) from None
             chunk.instances.append(
                 instance_row(box.instance, box.state, 1, job.strategy_name, job.store_path)
             )
