@@ -7,6 +7,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SAMPLES = ROOT / "sample-strategies"
+# Attributes that satisfy the loan-collection sample's instanceValidation.
+LOAN_ATTRS = {
+    "loanId": "L1",
+    "customerEmail": "a@b.c",
+    "firstDueDate": "2026-01-31T00:00:00+01:00",
+    "amountCents": 1000,
+}
 
 
 @pytest.fixture(autouse=True)

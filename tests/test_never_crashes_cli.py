@@ -25,7 +25,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from conftest import SAMPLES
+from conftest import LOAN_ATTRS, SAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from remote_servers import LoopbackServer, run_cli, scripted
@@ -37,12 +37,7 @@ from strategy_cli.cli import console
 from strategy_cli.complete import SPEC_PATH
 
 LOAN = SAMPLES / "loan-collection.yaml"
-ATTRS = {
-    "loanId": "L-1",
-    "customerEmail": "ana@example.com",
-    "firstDueDate": "2027-01-31T00:00:00+01:00",
-    "amountCents": 100,
-}
+ATTRS = LOAN_ATTRS
 FEW = settings(
     max_examples=15,
     deadline=None,

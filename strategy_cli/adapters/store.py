@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..core.record_checks import record_problem
-from ..errors import StrategyError
+from ..errors import StrategyError, first_line
 from .store_schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
@@ -127,7 +127,7 @@ def read_record(where: str, table: str, sid: Any, text: Any) -> Record:
     try:
         value = _loads(text) if isinstance(text, str | bytes) else None
     except (ValueError, RecursionError) as exc:
-        raise _corrupt(where, table, sid, f"not JSON ({_first_line(exc)})") from None
+        raise _corrupt(where, table, sid, f"not JSON ({first_line(exc)})") from None
     problem = record_problem(table, value)
     if problem is not None:
         raise _corrupt(where, table, sid, problem)
@@ -143,10 +143,6 @@ def _corrupt(where: str, table: str, sid: Any, problem: str) -> StoreError:
 
 
 DAMAGED_HINT = "run `strategy doctor`; restore the store from a backup or delete that row"
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc) or type(exc).__name__).splitlines()[0]
 
 
 def settings_digest(settings: Any) -> str:

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from ..errors import ExitCode, StrategyError
+from ..errors import ExitCode, StrategyError, first_line
 
 app = typer.Typer(
     name="strategy",
@@ -112,7 +112,11 @@ def main() -> None:
 def _internal(exc: BaseException) -> None:
     if _state["debug"]:
         raise exc
-    _fail(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug and report it", 3)
+    _fail(
+        f"internal error: {type(exc).__name__}: {first_line(exc)}",
+        "rerun with --debug and report it",
+        3,
+    )
 
 
 def _os_error(exc: OSError) -> None:
@@ -143,7 +147,7 @@ def _input_error(exc: Exception) -> None:
 
     if isinstance(exc, TimeError | OverflowError):
         _fail(
-            f"a date falls outside the calendar: {_first_line(exc)}",
+            f"a date falls outside the calendar: {first_line(exc)}",
             "dates must stay between the years 1 and 9999",
             ExitCode.FAILED,
         )
@@ -159,10 +163,6 @@ def _input_error(exc: Exception) -> None:
     if "digits" in str(exc) and "integer" in str(exc):  # Python's str-to-int limit
         _fail("a number has too many digits", None, ExitCode.FAILED)
     _internal(exc)
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc) or type(exc).__name__).splitlines()[0]
 
 
 class _ClosedOutput(io.TextIOBase):
