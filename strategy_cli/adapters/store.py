@@ -125,13 +125,13 @@ def read_record(where: str, table: str, sid: Any, text: Any) -> Record:
     """A stored record, parsed and checked (`core/record_checks.py`): a hand-edited, damaged or
     SQL NULL record is a StoreError naming the table and row, never a crash further on."""
     try:
-        value = _loads(text) if isinstance(text, str | bytes) else None
+        value: Any = _loads(text) if isinstance(text, str | bytes) else None
     except (ValueError, RecursionError) as exc:
         raise _corrupt(where, table, sid, f"not JSON ({first_line(exc)})") from None
     problem = record_problem(table, value)
     if problem is not None:
         raise _corrupt(where, table, sid, problem)
-    return value  # type: ignore[no-any-return]
+    return value  # type: ignore[no-any-return]  # a dict: record_problem checked it
 
 
 def _corrupt(where: str, table: str, sid: Any, problem: str) -> StoreError:
