@@ -678,3 +678,29 @@ def test_any_command_with_hostile_values(
             assert_handled(cli(folder, *argv))
     finally:
         os.chdir(here)
+
+
+def test_serve_answers_500_for_a_damaged_record(
+    folder: Path, store: tuple[Path, str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """`strategy serve` reads the same records: a damaged one is one log line and HTTP 500."""
+    import asyncio
+
+    import httpx
+
+    from strategy_cli.adapters.server import make_app
+    from strategy_cli.adapters.store import Store
+
+    db = folder / "s.db"
+    shutil.copy(store[0], db)
+    damage(db, "instances", "record", "null")
+
+    async def get(path: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=make_app(Store(db)))
+        async with httpx.AsyncClient(transport=transport, base_url="http://serve") as client:
+            return await client.get(path)
+
+    reply = asyncio.run(get(f"/execution-instance/{store[1]}/get-tasks"))
+    assert reply.status_code == 500
+    assert "instances row" in caplog.text and "Traceback" not in caplog.text
+    assert asyncio.run(get("/execution-instance/ab%FFcdefgh/get-tasks")).status_code in (404, 500)

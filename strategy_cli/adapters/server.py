@@ -42,12 +42,18 @@ def make_app(store: Store) -> Any:
         ) from None
 
     async def get_tasks(request: Request) -> JSONResponse:
-        sid = request.path_params["instanceSid"]
+        try:
+            return answer(request.path_params["instanceSid"], request.headers)
+        except StrategyError as exc:  # a damaged record, a busy store: one log line, no traceback
+            log.warning("error: %s", exc.message)
+            return JSONResponse({"message": "the store cannot answer"}, status_code=500)
+
+    def answer(sid: str, headers: Any) -> JSONResponse:
         found = store.get_instance(sid)
         if found is None:
             return JSONResponse({"message": "instance not found"}, status_code=404)
         strategy = store.get_strategy(found[0]["strategyId"]) or {}
-        if not secret_matches(strategy.get("secret"), request.headers.get("Strategy-Secret")):
+        if not secret_matches(strategy.get("secret"), headers.get("Strategy-Secret")):
             return JSONResponse({"message": "invalid Strategy-Secret"}, status_code=401)
         return JSONResponse(tasks_document(store, sid))
 
