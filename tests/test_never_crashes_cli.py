@@ -357,6 +357,27 @@ def test_integers_beyond_the_str_to_int_limit(folder: Path) -> None:
     failed(cli(folder, "simulate", str(big), "--db", ":memory:"), 1)
 
 
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"COLUMNS": "9" * 5000, "LINES": "9" * 5000},
+        {"COLUMNS": "-3"},
+        {"STRATEGY_LEASE_SECONDS": "1e999"},
+        {"STRATEGY_LEASE_SECONDS": "9" * 5000},
+        {"STRATEGY_LEASE_SECONDS": "nan"},
+    ],
+    ids=["huge-columns", "negative-columns", "inf-lease", "long-lease", "nan-lease"],
+)
+def test_numbers_in_the_environment(
+    folder: Path, store: tuple[Path, str, str], env: dict[str, str]
+) -> None:
+    db = folder / "s.db"
+    shutil.copy(store[0], db)
+    with mock.patch.dict(os.environ, env):
+        assert_handled(cli(folder, "rules"), (0,))
+        assert_handled(cli(folder, "run", "--db", str(db), "--env", "sandbox"))
+
+
 # --- invalid UTF-8 in arguments -----------------------------------------------------------------
 
 invalid_utf8 = st.binary(min_size=1, max_size=12).map(
