@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from servers import RecordingServer, RunKit
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -24,3 +26,17 @@ def _isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STRATEGY_DB", raising=False)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     monkeypatch.setenv("COLUMNS", "100")
+
+
+# --- `strategy run` tests: a counting HTTP server on 127.0.0.1, a store in the test's folder ---
+
+
+@pytest.fixture
+def server() -> Iterator[RecordingServer]:
+    with RecordingServer() as s:
+        yield s
+
+
+@pytest.fixture
+def kit(tmp_path: Path) -> RunKit:
+    return RunKit(tmp_path)

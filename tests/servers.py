@@ -457,6 +457,23 @@ class RunKit:
             conn.close()
 
 
+class Clock:
+    """The runner's clock (`strategy_cli.adapters.runner.utcnow`), moved by the test."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        from datetime import UTC, datetime
+
+        from strategy_cli.adapters import runner
+
+        self.now = datetime.now(UTC).replace(microsecond=0)
+        monkeypatch.setattr(runner, "utcnow", lambda: self.now)
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
 def _sid_of(output: str) -> str:
     try:
         data = json.loads(output)

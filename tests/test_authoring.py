@@ -263,3 +263,33 @@ def test_every_sample_passes_strict_validation(sample: Path) -> None:
 def test_new_samples_exist() -> None:
     names = {p.name for p in SAMPLE_FILES}
     assert {"subscription.yaml", "onboarding.yaml"} <= names
+
+
+def _number_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _number_paths(v, (*path, k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _number_paths(v, (*path, i))]
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return [path] if number and "instanceValidation" not in path else []
+
+
+@pytest.mark.parametrize("sample", SAMPLE_FILES, ids=lambda p: p.name)
+def test_the_schema_and_validate_agree_on_every_number(sample: Path) -> None:
+    """Issue: `check-jsonschema` accepted `amount: 2.0` that validate rejected. Every number of
+    every sample, written as an integral float, a fraction, a string and a boolean."""
+    from strategy_cli.core.shapes import errors
+
+    data = yaml.safe_load(sample.read_text(encoding="utf-8"))
+    validator = Draft202012Validator(authoring.schema_document())
+    paths = _number_paths(data)
+    assert paths
+    for path in paths:
+        for variant in (2.0, 2.5, "2", True, -1.0):
+            changed = copy.deepcopy(data)
+            node = changed
+            for part in path[:-1]:
+                node = node[part]
+            node[path[-1]] = variant
+            by_schema = validator.is_valid(changed)
+            assert by_schema == (errors(changed) == []), (path, variant)

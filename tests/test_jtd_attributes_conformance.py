@@ -110,3 +110,24 @@ def test_the_library_gap_is_only_leap_seconds() -> None:
         if got != _expected(case):
             wrong.add(name)
     assert wrong == LIBRARY_GAPS
+
+
+@pytest.mark.parametrize(
+    "value,ok",
+    [
+        ("2027-02-01t08:00:00z", True),
+        ("2027-02-01T08:00:00z", True),
+        ("2027-02-01t08:00:00+01:00", True),
+        ("2027-02-01t08:00:60Z", True),
+        ("2027-02-01x08:00:00z", False),
+        ("2027-02-30t08:00:00z", False),
+        ("2027-02-01t25:00:00z", False),
+        ("2027-02-01", False),
+    ],
+)
+def test_timestamps_take_lower_case_t_and_z_as_rfc_3339_allows(value: str, ok: bool) -> None:
+    """RFC 3339 section 5.6: `T` and `Z` may be lower case; `from` attributes already read them."""
+    problems = attribute_problems(
+        _settings({"properties": {"due": {"type": "timestamp"}}}), {"due": value}
+    )
+    assert (problems == []) is ok, problems

@@ -5,36 +5,11 @@ from __future__ import annotations
 
 import json
 import textwrap
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from servers import RecordingServer, Reply, RunKit, strategy_doc
-
-from strategy_cli.adapters import runner
-
-
-@pytest.fixture
-def server() -> RecordingServer:
-    with RecordingServer() as s:
-        yield s
-
-
-@pytest.fixture
-def kit(tmp_path: Path) -> RunKit:
-    return RunKit(tmp_path)
-
-
-class Clock:
-    """The runner's clock, moved by the test."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
-        monkeypatch.setattr(runner, "utcnow", lambda: self.now)
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+from servers import Clock, RecordingServer, Reply, RunKit, strategy_doc
 
 
 def _at(text: str) -> datetime:

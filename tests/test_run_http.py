@@ -6,21 +6,9 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from pathlib import Path
 
 import pytest
 from servers import RecordingServer, Reply, RunKit, env_vars, free_port, strategy_doc
-
-
-@pytest.fixture
-def server() -> RecordingServer:
-    with RecordingServer() as s:
-        yield s
-
-
-@pytest.fixture
-def kit(tmp_path: Path) -> RunKit:
-    return RunKit(tmp_path)
 
 
 def test_success_stores_request_response_and_ends_the_schedule(
@@ -299,30 +287,6 @@ def test_env_references_resolve_at_run_time(kit: RunKit, server: RecordingServer
     assert seen.json == {"id": "a", "sig": "k=key-abc-123"}
     stored = json.dumps(kit.event(sid))
     assert "key-abc-123" not in stored and "tenant-42" not in stored
-
-
-def test_missing_env_variable_fails_the_step_naming_it(
-    kit: RunKit, server: RecordingServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("RUN_TEST_NOT_SET", raising=False)
-    actions = [
-        {
-            "key": "hook",
-            "service": "api",
-            "method": "hook",
-            "headers": {"X-Api-Key": "${env:RUN_TEST_NOT_SET}"},
-        }
-    ]
-    (sid,) = kit.create(strategy_doc("env-missing", server.url, actions=actions), {"id": "a"})
-
-    r = kit.run()
-
-    assert r.code == 1
-    event = kit.event(sid)
-    assert event["status"] == "FAILED"
-    assert "RUN_TEST_NOT_SET" in event["errorMessage"]
-    assert "is not set" in event["errorMessage"]
-    assert server.requests() == []
 
 
 def test_env_references_inside_attributes_are_not_expanded(

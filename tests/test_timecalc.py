@@ -21,6 +21,7 @@ from strategy_cli.core.timecalc import (
     get_zone,
     parse_base_attribute,
     parse_instant,
+    parse_wall_instant,
     resolve,
     shift,
     to_rfc3339,
@@ -451,7 +452,7 @@ def test_resolved_instants_exist(case: tuple[str, WallTime]) -> None:
         # aware == across zones is always False for ambiguous times (PEP 495): compare in UTC
         assert instant.astimezone(UTC) == hits[0]  # the only, or the earlier, instant
         if "month-clamp" not in notes:
-            assert wall_of(instant, zone) == wt
+            assert wall_of(instant, zone)._replace(exact=False) == wt
     else:
         before = (naive - timedelta(hours=6)).replace(tzinfo=zone).utcoffset()
         assert before is not None
@@ -492,3 +493,48 @@ def test_elapsed_steps_are_exact(case: tuple[str, WallTime], unit: str, n: int) 
     assert end.astimezone(UTC) - start.astimezone(UTC) == step
     if n:
         assert "dst-gap" not in notes and "month-clamp" not in notes
+
+
+@PROPS
+@given(
+    zoned_wall_times(),
+    st.integers(1, 48) | st.integers(-48, -1),
+    st.sampled_from(["hours", "minutes"]),
+)
+def test_elapsed_steps_land_on_real_instants_and_are_never_flagged(
+    case: tuple[str, WallTime], n: int, unit: str
+) -> None:
+    """An elapsed step's result is an instant that exists: nothing was adjusted, so no note,
+    even on the first occurrence of a repeated hour (only a chosen instant is a `dst-fold`)."""
+    zone_name, wt = case
+    zone = get_zone(zone_name)
+    start, _ = resolve(wt, zone)
+    amount = n if unit == "hours" else n * 37
+    moved = shift(wt, delay(unit, abs(amount)), zone, sign=1 if amount >= 0 else -1)
+    instant, notes = resolve(moved, zone)
+    assert notes == ()
+    step = timedelta(hours=amount) if unit == "hours" else timedelta(minutes=amount)
+    assert instant.astimezone(UTC) == start.astimezone(UTC) + step
+
+
+def test_a_calendar_step_onto_a_repeated_hour_is_flagged_and_an_elapsed_one_is_not() -> None:
+    zone = get_zone(NEW_YORK)  # 2027-11-07: 01:00-02:00 happens twice
+    by_hour = shift(WallTime(2027, 11, 7, 0, 30), delay("hours", 1), zone)
+    assert resolve(by_hour, zone) == (datetime(2027, 11, 7, 1, 30, tzinfo=zone), ())
+    by_day = shift(WallTime(2027, 11, 6, 1, 30), delay("days", 1), zone)
+    assert resolve(by_day, zone) == (datetime(2027, 11, 7, 1, 30, tzinfo=zone), ("dst-fold",))
+    later = shift(WallTime(2027, 11, 7, 0, 30), delay("hours", 2), zone)
+    assert resolve(later, zone)[0].utcoffset() == timedelta(hours=-5)
+
+
+def test_a_start_without_offset_keeps_its_written_wall_time_as_intended() -> None:
+    """Inside a gap, the instant moves (02:30 -> 03:30) but the intended wall time stays 02:30,
+    so later cycles keep 02:30; with an offset, the instant's own wall time is intended."""
+    zone = get_zone(BERLIN)
+    instant, intended = parse_wall_instant("2027-03-28T02:30:00", zone)
+    assert to_rfc3339(instant) == "2027-03-28T03:30:00+02:00"
+    assert intended == WallTime(2027, 3, 28, 2, 30)
+    nxt = shift(intended, delay("days", 1), zone)
+    assert to_rfc3339(resolve(nxt, zone)[0]) == "2027-03-29T02:30:00+02:00"
+    instant, intended = parse_wall_instant("2027-03-28T03:30:00+02:00", zone)
+    assert intended == WallTime(2027, 3, 28, 3, 30)

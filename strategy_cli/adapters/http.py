@@ -23,9 +23,17 @@ from ..core.callbacks import Callbacks
 from ..core.jsontext import loads_limited
 from ..core.models import Authorization, Service, Settings
 from ..core.redaction import Redactor
-from ..core.requests import PlannedRequest, RequestError, base_url, build, lookup_action
-
-_ENV = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+from ..core.requests import (
+    PlannedRequest,
+    RequestError,
+    authorization_for,
+    base_url,
+    build,
+    check_sendable,
+    is_header_value,
+    lookup_action,
+)
+from ..core.templating import ENV_REF
 
 
 def resolve_env(value: Any, redactor: Redactor) -> Any:
@@ -46,7 +54,11 @@ def resolve_env(value: Any, redactor: Redactor) -> Any:
         redactor.add(os.environ[name])
         return os.environ[name]
 
-    return _ENV.sub(one, value)
+    return ENV_REF.sub(one, value)
+
+
+class AuthorizationFailed(Exception):
+    """The token request was sent and did not give a credential: a delivery failure."""
 
 
 class ResponseTooLarge(Exception):
@@ -146,15 +158,21 @@ class HttpExecutor:
             return run_controller(call, callbacks)
         try:
             request = self._prepare(call)
-        except RequestError as exc:
-            return StepOutcome(False, message=self.redactor.scrub(str(exc)))
+        except RequestError as exc:  # nothing was sent: the strategy or its environment is wrong
+            message = self.redactor.scrub(str(exc))
+            return StepOutcome(False, message=message, configuration_error=True)
+        except AuthorizationFailed as exc:
+            return StepOutcome(False, message=str(exc))
         return self._perform(call, request)
 
     def _prepare(self, call: StepCall) -> PlannedRequest:
         key = str(call.step.action)
         request = build(self._with_env(key), key, call.context(), self.env)
         _check_request(request)
+        what = f"action '{key}'"
+        check_sendable(request.url, request.headers, what)  # before a token is fetched for it
         request.headers.update(self._auth_header(request.service))
+        check_sendable(request.url, request.headers, what)
         # <event sid>:<step key>:<attempt>; `_serial` is the attempt number, except that it is
         # never reset, so a key is never reused by a later attempt (see Engine.start_attempt).
         attempt = call.event.get("_serial") or call.event.get("attempt") or 0
@@ -228,6 +246,14 @@ class HttpExecutor:
                 params=request.params or None,
                 json=request.body,
             )
+        except _unsendable() as exc:  # refused by the HTTP library before anything left
+            return StepOutcome(
+                False,
+                message=f"the request of action '{call.step.action}' cannot be sent "
+                f"({type(exc).__name__})",
+                httpData={"request": described, "response": {"error": type(exc).__name__}},
+                configuration_error=True,
+            )
         except Exception as exc:
             self.stats.count(request.service.key, False)
             return StepOutcome(
@@ -270,31 +296,36 @@ class HttpExecutor:
         params = resolve_env(auth.params or {}, self.redactor)
         body = resolve_env(auth.data, self.redactor)
         self.redactor.learn(url, headers, params)
+        check_sendable(url, headers, f"the authorization request of service '{service.key}'")
         try:
             reply = self.send(auth.method, url, headers=headers, params=params or None, json=body)
+        except _unsendable() as exc:
+            raise RequestError(
+                f"the authorization request of service '{service.key}' cannot be sent "
+                f"({type(exc).__name__})"
+            ) from None
         except Exception as exc:
             message = _transport_message(exc, url)
-            raise RequestError(
+            raise AuthorizationFailed(
                 self.redactor.scrub(f"authorization for '{service.key}': {message}")
             ) from None
         if not 200 <= reply.status < 300:
-            raise RequestError(f"authorization for '{service.key}' answered HTTP {reply.status}")
+            raise AuthorizationFailed(
+                f"authorization for '{service.key}' answered HTTP {reply.status}"
+            )
         path = auth.credentialPath or service.credentialPath or "access_token"
         token = _dig(_json_or_none(reply.text), path)
         if not isinstance(token, str | int) or token == "":
-            raise RequestError(
+            raise AuthorizationFailed(
                 f"authorization for '{service.key}': no credential at '{path}' in its response"
             )
         self.redactor.add(str(token))
+        if not is_header_value(str(token)):  # the service's fault: it was asked, it answered
+            raise AuthorizationFailed(
+                f"authorization for '{service.key}': the credential at '{path}' in its response "
+                "cannot be sent in a header (a line break, a control character, or not ASCII)"
+            )
         return str(token)
-
-
-def authorization_for(service: Service, env: str | None) -> Authorization | None:
-    """The service's authorization entry for the environment in use. Without --env that is the
-    environment of the base URL used (the first), as for the URL itself."""
-    if env is None and service.baseUrls:
-        env = service.baseUrls[0].environment
-    return next((a for a in service.authorization or [] if a.environment == env), None)
 
 
 def _check_request(request: PlannedRequest) -> None:
@@ -356,6 +387,14 @@ async def _read_capped(response: Any, limit: int) -> bytes:
         if len(body) > limit:
             raise ResponseTooLarge(limit)
     return bytes(body)
+
+
+def _unsendable() -> tuple[type[BaseException], ...]:
+    """What the HTTP library raises for a request it refuses to put on the wire (after the
+    checks of core/requests.py, only what they do not foresee)."""
+    import httpx
+
+    return (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError, UnicodeError)
 
 
 def _transport_message(exc: Exception, url: str) -> str:

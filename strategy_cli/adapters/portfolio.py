@@ -27,7 +27,7 @@ from ..core.jsontext import JsonLimitError, loads_limited
 from ..core.models import Settings
 from ..core.scenario import Scenario
 from ..core.simulate import Simulation
-from ..core.timecalc import TimeError, get_zone, parse_instant
+from ..core.timecalc import TimeError, get_zone, parse_wall_instant
 from ..errors import StrategyError, UsageError
 from .store import event_rows, instance_row
 
@@ -193,7 +193,7 @@ def _item(
     if not isinstance(raw, str):
         raise StrategyError(f"{path}:{n}: `start` must be an ISO-8601 string")
     try:
-        return attrs, parse_instant(raw, zone)
+        return attrs, parse_wall_instant(raw, zone)
     except (TimeError, OverflowError) as exc:  # Overflow: an instant at the calendar's end
         raise StrategyError(f"{path}:{n}: start: {exc}") from None
 
@@ -214,7 +214,7 @@ def _simulate_chunk(job: _Job, lines: list[Line]) -> _Chunk:
             if job.forecast:
                 sim.executor.calls = chunk.calls
             try:
-                box = sim.run(attrs, start)
+                box = sim.run(attrs, *start)
             except StrategyError as exc:  # e.g. a schedule that leaves the calendar: which line
                 raise StrategyError(f"{job.path}:{n}: {exc.message}", hint=exc.hint) from None
             chunk.instances.append(

@@ -25,14 +25,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..core.attempt import CONFIGURATION_ERROR
 from ..core.callbacks import Callbacks
 from ..core.engine import Engine, InstanceBox
+from ..core.models import Settings
 from ..core.records import iso
 from ..core.redaction import Redactor
 from ..errors import StrategyError
 from .config import MAX_RESPONSE_BYTES
 from .http import HttpExecutor, LoopBridge, Stats, resolve_env
 from .operations import Loaded, load, save
+from .preflight import SettingsFor, preflight
 from .store import Store
 from .strategies import settings_of
 
@@ -82,6 +85,8 @@ class RunSummary:
     outcomes: Counter[str] = field(default_factory=Counter)
     stats: Stats = field(default_factory=Stats)
     problems: list[str] = field(default_factory=list)
+    # One entry per stored outcome: event, instance, task, outcome, status, attempt, errorMessage.
+    events: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def executed(self) -> int:
@@ -98,8 +103,11 @@ class Runner:
         self.bridge: LoopBridge | None = None
         self.pool: ThreadPoolExecutor | None = None
         self.executors: dict[str, HttpExecutor] = {}
-        self.strategies: dict[str, tuple[dict[str, Any], Any]] = {}
+        self.settings_for = strategy_settings(store)  # each version's settings parsed once
         self.stopping = False
+        # Events whose attempt hit a configuration error: due still, but not tried again by
+        # this runner (it would fail the same way at once, for ever).
+        self.blocked: set[str] = set()
         self._next_recovery = 0.0  # monotonic time of the next scan for dead runners' attempts
 
     # --- claiming ---------------------------------------------------------------------------
@@ -143,13 +151,15 @@ class Runner:
         rows += self.store.due_events(
             _utc_text(now),
             statuses=("PENDING",),
-            limit=slots * 2 + len(busy) + 16,
+            limit=slots * 2 + len(busy) + len(self.blocked) + 16,
             instance_sid=self.options.instance,
         )
         return rows
 
     def _claim_one(self, row: dict[str, Any], now: datetime) -> tuple[Loaded, str] | None:
         if row["status"] == "EXECUTING" and _leased(row.get("_leaseUntil"), now):
+            return None
+        if row["sid"] in self.blocked:
             return None
         loaded = self.load(row["instanceSid"])
         if loaded is None:
@@ -184,18 +194,20 @@ class Runner:
         if found is None:
             return None
         record, state = found
-        strategy_sid = record["strategyId"]
-        if strategy_sid not in self.strategies:
-            strategy = self.store.get_strategy(strategy_sid)
-            if strategy is None:
-                return None
-            self.strategies[strategy_sid] = (strategy, settings_of(strategy))
-        strategy, settings = self.strategies[strategy_sid]
+        parsed = self.settings_for(record["strategyId"])
+        if parsed is None:
+            return None
+        strategy, settings = parsed
         box = InstanceBox(record, state, {e["sid"]: e for e in self.store.events_of(sid)})
         engine = Engine(strategy, settings, self.callbacks)
         engine._seq = max((e.get("_seq", 0) for e in box.events.values()), default=0)
         simulated = bool(record.get("_simulated") or state.get("simulated"))
         return Loaded(box, strategy, engine, simulated)
+
+    def preflight(self) -> None:
+        """Before claiming: --env and the variables the due events need (adapters/preflight)."""
+        options = self.options
+        preflight(self.store, options.env, options.instance, utcnow(), self.settings_for)
 
     # --- running ----------------------------------------------------------------------------
 
@@ -237,7 +249,24 @@ class Runner:
                 box.dirty.add(sid)
                 if self._still_ours(loaded, sid):
                     save(self.store, loaded)
-                    self.summary.outcomes[_outcome_name(event, status)] += 1
+                    self._count(loaded, event, status)
+
+    def _count(self, loaded: Loaded, event: dict[str, Any], status: str) -> None:
+        outcome = _outcome_name(event, status)
+        self.summary.outcomes[outcome] += 1
+        if status == CONFIGURATION_ERROR:
+            self.blocked.add(event["sid"])
+        self.summary.events.append(
+            {
+                "event": event["sid"],
+                "instance": loaded.box.instance["sid"],
+                "task": event["task"],
+                "outcome": outcome.replace(" ", "-"),
+                "status": event["status"],
+                "attempt": event.get("attempt"),
+                "errorMessage": event.get("errorMessage"),
+            }
+        )
 
     def _still_ours(self, loaded: Loaded, sid: str) -> bool:
         """Settle only an attempt nobody took over; keep an operator's pause made meanwhile."""
@@ -302,6 +331,7 @@ class Runner:
                     self.store.put_instance(record, state, simulated=loaded.simulated)
 
     async def run(self, on_progress: Callable[[RunSummary], None] | None = None) -> RunSummary:
+        self.preflight()
         self.bridge = LoopBridge(
             self.options.timeout, self.options.concurrency, self.options.max_response_bytes
         )
@@ -335,6 +365,8 @@ class Runner:
                 renewed = time.monotonic()
                 if self.options.watch and not self.stopping:
                     await asyncio.sleep(self.options.interval)
+                    if not self.stopping:
+                        self.preflight()  # a tick claims nothing that --env or a variable fails
                     continue
                 return
             done, _ = await asyncio.wait(
@@ -358,6 +390,20 @@ class Runner:
                 on_progress(self.summary)
 
 
+def strategy_settings(store: Store) -> SettingsFor:
+    """A strategy version's record and parsed settings by sid (None when it is gone), each read
+    and parsed once."""
+    parsed: dict[str, tuple[dict[str, Any], Settings] | None] = {}
+
+    def settings_for(sid: str) -> tuple[dict[str, Any], Settings] | None:
+        if sid not in parsed:
+            record = store.get_strategy(sid)
+            parsed[sid] = None if record is None else (record, settings_of(record))
+        return parsed[sid]
+
+    return settings_for
+
+
 def add_strategy_secret(redactor: Redactor, strategy: dict[str, Any]) -> None:
     """The strategy's secret is never stored or printed: as written, and as resolved when it is
     a `${env:NAME}` reference."""
@@ -373,6 +419,8 @@ def _leased(until: Any, now: datetime) -> bool:
 
 
 def _outcome_name(event: dict[str, Any], status: str) -> str:
+    if status == CONFIGURATION_ERROR:
+        return "configuration error"
     if status == "PENDING":
         return "retried"
     return {
@@ -386,6 +434,7 @@ def _outcome_name(event: dict[str, Any], status: str) -> str:
 def dry_run(store: Store, callbacks: Callbacks, options: RunOptions) -> list[dict[str, Any]]:
     """The requests the due events would send, assuming every call succeeds; nothing changes."""
     now = utcnow()
+    preflight(store, options.env, options.instance, now, strategy_settings(store))
     redactor = Redactor()
     with redactor.guarding():
         return _plans(store, callbacks, options, redactor, now)
@@ -413,7 +462,7 @@ def _plans(
         executor = DryRunExecutor(loaded.engine.settings, options.env, redactor)
         engine = Engine(loaded.strategy, loaded.engine.settings, callbacks)
         engine.start_attempt(box, event, now, "dry-run")
-        engine.finish_attempt(box, event, executor, now, now)
+        status = engine.finish_attempt(box, event, executor, now, now)
         plans.append(
             {
                 "event": row["sid"],
@@ -421,6 +470,10 @@ def _plans(
                 "task": row["task"],
                 "date": row["date"],
                 "requests": executor.requests,
+                # What a run would stop at before sending (a reference, a header): None if none.
+                "configurationError": (
+                    event["errorMessage"] if status == CONFIGURATION_ERROR else None
+                ),
             }
         )
     return plans

@@ -805,6 +805,24 @@ class Store:
                         return found
         return found
 
+    @_guarded
+    def due_tasks(
+        self, now_utc: str | datetime, *, instance_sid: str | None = None
+    ) -> list[tuple[str, str]]:
+        """(strategy sid, task) of the non-simulated PENDING events due at `now_utc`, each once:
+        what `strategy run` checks before it claims anything."""
+        sql = (
+            "SELECT DISTINCT json_extract(record, '$.strategySid'), json_extract(record, '$.task') "
+            "FROM events WHERE status = 'PENDING' AND date_utc <= ? AND simulated = 0 "
+            "AND json_valid(record)"
+        )
+        params: list[Any] = [utc_key(now_utc)]
+        if instance_sid is not None:
+            sql += " AND instance_sid = ?"
+            params.append(instance_sid)
+        rows = self.conn.execute(sql, params)
+        return [(r[0], r[1]) for r in rows if isinstance(r[0], str) and isinstance(r[1], str)]
+
     # --- bulk -----------------------------------------------------------------------------------
 
     @_guarded

@@ -71,12 +71,19 @@ def zone_of(settings: Any) -> Any:
 
 def instant_option(raw: str | None, zone: Any, option: str) -> Any:
     """An ISO-8601 option value as an aware instant (naive means wall time in `zone`)."""
-    from ..core.timecalc import TimeError, parse_instant
+    parsed = start_option(raw, zone, option)
+    return None if parsed is None else parsed[0]
+
+
+def start_option(raw: str | None, zone: Any, option: str) -> Any:
+    """(instant, intended wall time) of an ISO-8601 option value, or None when it is not given:
+    a start written without an offset keeps its written wall time as the intended one."""
+    from ..core.timecalc import TimeError, parse_wall_instant
 
     if raw is None:
         return None
     try:
-        return parse_instant(raw, zone)
+        return parse_wall_instant(raw, zone)
     except (TimeError, OverflowError) as exc:  # OverflowError: an instant at the calendar's end
         raise UsageError(
             f"{option}: {exc}", hint="use ISO-8601, e.g. 2026-01-31T09:00:00+01:00"
@@ -117,3 +124,11 @@ def project_callbacks(modules: list[str] | None = None, env: str | None = None) 
     config = config_for(Path.cwd())
     search = [str(config.path.parent)] if config.path else []
     return load_callbacks([*config.callbacks, *(modules or [])], env, search)
+
+
+def refuse_unused(mode: str, given: dict[str, object], hint: str) -> None:
+    """A usage error (exit 2) naming every option given that `mode` does not use: an option
+    silently ignored would let a user believe it applied."""
+    unused = [name for name, value in given.items() if value not in (None, False)]
+    if unused:
+        raise UsageError(f"{mode} does not use {' or '.join(unused)}", hint=hint)

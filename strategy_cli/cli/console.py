@@ -50,9 +50,24 @@ def err() -> Console:
 
 def write_json(document: object) -> None:
     """Scripts' output: plain JSON on stdout, never wrapped or styled."""
-    import json
+    sys.stdout.write(json_text(document) + "\n")
 
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
+
+def json_text(document: object) -> str:
+    """`document` as JSON indented by 2, UTF-8 kept. orjson writes it several times faster than
+    the standard library (a 1,200-cycle simulation spent half its time here); the standard
+    library takes what orjson refuses (an integer beyond 64 bits, a lone surrogate)."""
+    import orjson
+
+    try:
+        text: str = orjson.dumps(
+            document, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str
+        ).decode()
+        return text
+    except (orjson.JSONEncodeError, TypeError):
+        import json
+
+        return json.dumps(document, indent=2, ensure_ascii=False, default=str)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from .common import (
     instant_option,
     json_argument,
     project_callbacks,
+    start_option,
     zone_of,
 )
 from .render_timeline import TimelineFormat
@@ -72,7 +73,7 @@ def create(
         zone = zone_of(settings)
         engine = Engine(record, settings, project_callbacks(callbacks))
         now = _now()
-        begin = instant_option(start, zone, "--start") or now
+        begin, intended = start_option(start, zone, "--start") or (now, None)
         finish = instant_option(end, zone, "--end")
         if finish is not None and finish <= begin:
             from ..errors import UsageError
@@ -80,7 +81,9 @@ def create(
             raise UsageError(
                 f"--end ({finish.isoformat()}) must be after the start ({begin.isoformat()})"
             )
-        box = engine.create(attrs, begin, end=finish, description=description, now=now)
+        box = engine.create(
+            attrs, begin, end=finish, description=description, now=now, intended=intended
+        )
         save(store, Loaded(box, record, engine, simulated=False))
     if format is ReadFormat.json:
         write_json(with_strategy(box.instance, record))

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-ORDER = ("processed", "retried", "paused", "on hold", "failed", "superseded")
+ORDER = ("processed", "retried", "paused", "on hold", "failed", "configuration error", "superseded")
 
 
 @contextmanager
@@ -44,3 +44,31 @@ def print_summary(console: Any, summary: Any, interrupted: bool = False) -> None
     for service, calls in sorted(stats.calls.items()):
         table.add_row(service, str(calls), str(stats.errors.get(service, 0)))
     console.print(table)
+
+
+def print_configuration_errors(console: Any, summary: Any) -> None:
+    """One line per event whose attempt failed before anything was sent (on stderr)."""
+    for e in summary.events:
+        if e["outcome"] == "configuration-error":
+            console.print(
+                f"error: event {e['event']} (task {e['task']}): {e['errorMessage']}; "
+                "nothing was sent, no retry was used, the event stays due",
+                markup=False,
+                soft_wrap=True,
+                highlight=False,
+            )
+
+
+def summary_json(summary: Any, interrupted: bool = False) -> dict[str, Any]:
+    """`run --format json`: the counts by outcome, each stored outcome, the calls per service."""
+    stats = summary.stats
+    return {
+        "interrupted": interrupted,
+        "outcomes": {k.replace(" ", "-"): summary.outcomes[k] for k in ORDER},
+        "events": summary.events,
+        "calls": {
+            service: {"calls": calls, "errors": stats.errors.get(service, 0)}
+            for service, calls in sorted(stats.calls.items())
+        },
+        "warnings": list(summary.problems),
+    }

@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from ..core.attempt import CONFIGURATION_ERROR as CONFIG
 from ..core.records import kind_of
 
 STATUS_STYLE = {
@@ -110,9 +111,9 @@ def _event_rows(
 
     status = event["status"]
     style = STATUS_STYLE.get(status, "")
-    attempts = str(
-        len([h for h in event.get("_history", []) if h.get("outcome")]) or event.get("attempt") or 0
-    )
+    # A configuration error is no attempt: nothing was sent (docs/running.md).
+    tried = [h for h in event.get("_history", []) if h.get("outcome") not in (None, CONFIG)]
+    attempts = str(len(tried) or event.get("attempt") or 0)
     marks = " ".join(f"[yellow]⚑ {NOTE_MARK.get(n['kind'], n['kind'])}[/]" for n in notes)
     table.add_row(
         _stamp(event["date"], zone),
@@ -123,6 +124,15 @@ def _event_rows(
         attempts,
     )
     for h in event.get("_history", []):
+        if h.get("outcome") == CONFIG:
+            table.add_row(
+                f"  ↳ {_stamp(h['at'], zone)}",
+                "",
+                f"[dim]{escape(str(h.get('message')))}[/]",
+                "not sent",
+                "[yellow]PENDING[/]",
+                "",
+            )
         if h.get("outcome") == "failed":
             # One aligned row per failed attempt; the full message is in --format json.
             table.add_row(

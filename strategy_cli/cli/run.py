@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import UsageError
-from .common import CallbacksOption, DbOption, project_callbacks
+from .common import CallbacksOption, DbOption, FormatOption, ReadFormat, project_callbacks
 
 
 def run(
@@ -35,10 +35,12 @@ def run(
         float, typer.Option("--timeout", min=0.1, help="Per-request timeout, seconds.")
     ] = 30.0,
     db: DbOption = None,
+    format: FormatOption = ReadFormat.text,
 ) -> int:
     """Execute every due event (PENDING, date <= now, instance ACTIVE) until none is due.
 
-    Exit code 0 when every attempt ran (retries and pauses included), 1 when an event FAILED.
+    Exit code 0 when every attempt ran (retries and pauses included), 1 when an event FAILED
+    or an attempt met a configuration error (nothing sent, no retry used), 2 for a bad --env.
 
     Example: strategy run --env sandbox --concurrency 16 --callbacks my_callbacks
     """
@@ -61,8 +63,8 @@ def run(
         )
         _check_env(store, env)
         if dry_run:
-            return _dry_run(store, hooks, options)
-        return _run(store, hooks, options)
+            return _dry_run(store, hooks, options, format)
+        return _run(store, hooks, options, format)
 
 
 def _check_env(store: Any, env: str | None) -> None:
@@ -79,11 +81,15 @@ def _check_env(store: Any, env: str | None) -> None:
                 )
 
 
-def _dry_run(store: Any, hooks: Any, options: Any) -> int:
+def _dry_run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
     from ..adapters.runner import dry_run
-    from .console import out
+    from .console import out, write_json
 
     plans = dry_run(store, hooks, options)
+    code = 1 if any(plan["configurationError"] for plan in plans) else 0
+    if format is ReadFormat.json:
+        write_json({"dryRun": True, "events": plans})
+        return code
     console = out()
     if not plans:
         console.print("nothing is due")
@@ -97,17 +103,19 @@ def _dry_run(store: Any, hooks: Any, options: Any) -> int:
                 console.print(
                     f"    {json.dumps(r['body'], ensure_ascii=False)}", markup=False, soft_wrap=True
                 )
+        if plan["configurationError"]:
+            console.print(f"  {plan['configurationError']}", markup=False, soft_wrap=True)
     console.print(f"dry run: {len(plans)} due event(s); nothing was sent or changed")
-    return 0
+    return code
 
 
-def _run(store: Any, hooks: Any, options: Any) -> int:
+def _run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
     import asyncio
     import signal
 
     from ..adapters.runner import Runner
-    from .console import err, out
-    from .render_run import live_progress, print_summary
+    from .console import err, out, write_json
+    from .render_run import live_progress, print_configuration_errors, print_summary, summary_json
 
     runner = Runner(store, hooks, options)
 
@@ -119,10 +127,15 @@ def _run(store: Any, hooks: Any, options: Any) -> int:
             return await runner.run(update)
 
     summary = asyncio.run(main())
-    print_summary(out(), summary, interrupted=runner.stopping)
+    if format is ReadFormat.json:
+        write_json(summary_json(summary, interrupted=runner.stopping))
+    else:
+        print_summary(out(), summary, interrupted=runner.stopping)
+        print_configuration_errors(err(), summary)
     for problem in summary.problems:
         err().print(f"[yellow]warning:[/] {problem}", markup=True, soft_wrap=True, highlight=False)
-    return 1 if summary.outcomes.get("failed") else 0
+    failed = summary.outcomes.get("failed") or summary.outcomes.get("configuration error")
+    return 1 if failed else 0
 
 
 def _stop(runner: Any) -> None:

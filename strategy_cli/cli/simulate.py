@@ -8,7 +8,14 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import StrategyError, UsageError
-from .common import DbOption, checked_attributes, instant_option, json_argument, zone_of
+from .common import (
+    DbOption,
+    checked_attributes,
+    json_argument,
+    refuse_unused,
+    start_option,
+    zone_of,
+)
 from .render_timeline import TimelineFormat
 
 
@@ -60,6 +67,17 @@ def simulate(
 
     if forecast and instances_file is None:
         raise UsageError("--forecast needs --instances-file")
+    if instances_file is not None:
+        refuse_unused(
+            "--instances-file",
+            {
+                "--attributes": attributes,
+                "--start": start,
+                f"--format {format.value}": format in (TimelineFormat.table, TimelineFormat.ics),
+            },
+            hint="each line carries its own attributes and start; "
+            "a portfolio prints a summary (timeline) or json",
+        )
     loaded = load_strategy_file(file)
     zone = zone_of(loaded.settings)
     plan = load_scenario(scenario, loaded.settings) if scenario else None
@@ -74,10 +92,10 @@ def simulate(
         return 0
     # Everything the user typed is checked before the store is touched: a mistake stores nothing.
     attrs = checked_attributes(loaded.settings, json_argument(attributes, "--attributes"))
-    begin = instant_option(start, zone, "--start") or _now_minute()
+    begin, intended = start_option(start, zone, "--start") or (_now_minute(), None)
     with open_store(db) as store, store.transaction():
         record, _ = apply_strategy(store, loaded)
-        box = _run_one(record, loaded.settings, attrs, begin, cycles, plan)
+        box = _run_one(record, loaded.settings, attrs, begin, intended, cycles, plan)
         store.put_instance(box.instance, box.state, simulated=True)
         store.put_events(box.events.values(), simulated=True)
     _render(box, format, zone, record["name"])
@@ -90,12 +108,14 @@ def _now_minute() -> Any:
     return datetime.now(UTC).replace(second=0, microsecond=0)
 
 
-def _run_one(record: Any, settings: Any, attrs: Any, start: Any, cycles: int, plan: Any) -> Any:
+def _run_one(
+    record: Any, settings: Any, attrs: Any, start: Any, intended: Any, cycles: int, plan: Any
+) -> Any:
     from ..core.engine import OperationError
     from ..core.simulate import simulate as run
 
     try:
-        return run(record, settings, attrs, start, cycles=cycles, scenario=plan)
+        return run(record, settings, attrs, start, cycles=cycles, scenario=plan, intended=intended)
     except OperationError:
         raise
     except (ValueError, KeyError) as exc:

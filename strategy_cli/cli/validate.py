@@ -50,6 +50,7 @@ def validate(
     from ..adapters.files import expand
     from ..adapters.lintrun import lint_files
     from . import render_findings as render
+    from .common import refuse_unused
     from .console import write_json
 
     chosen = format or (
@@ -62,6 +63,12 @@ def validate(
         )
     if names.count("-") > 1:
         raise UsageError("standard input (-) can be read only once")
+    if "-" not in names:
+        refuse_unused(
+            "validate without - (standard input)",
+            {"--stdin-filename": stdin_filename},
+            hint="--stdin-filename names the file read from -",
+        )
     reports = list(lint_files(names, stdin_filename))
     findings = [f for report in reports for f in report.findings]
     unreadable = [r.error for r in reports if r.error]

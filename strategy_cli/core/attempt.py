@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from .callbacks import CallbackError, Callbacks
 from .models import Step, Task
@@ -26,6 +26,9 @@ class StepOutcome:
     httpData: dict[str, Any] | None = None
     overrides: dict[str, Any] | None = None
     hold: bool = False  # an async method acknowledged: wait for a resume
+    # Nothing left the client (a reference, a variable, a header or URL that cannot be sent):
+    # the strategy or its environment is wrong, not the service; no retry is used for it.
+    configuration_error: bool = False
 
 
 @dataclass(slots=True)
@@ -92,9 +95,12 @@ def outcome_from_value(value: Any) -> StepOutcome:
     return StepOutcome(True, data=value)
 
 
+CONFIGURATION_ERROR: Final = "configuration-error"
+
+
 @dataclass(slots=True)
 class AttemptResult:
-    status: Literal["success", "failed", "hold"]
+    status: Literal["success", "failed", "hold", "configuration-error"]
     results: list[dict[str, Any]] = field(default_factory=list)
     last_step: str | None = None
     failed_step: Step | None = None
@@ -102,6 +108,11 @@ class AttemptResult:
     reset_attempts: bool = False
     cancel_instance: bool = False
     attributes: dict[str, Any] = field(default_factory=dict)
+    # How many of `results` the task's own walk produced; onBeforeRetry/onBeforePause steps
+    # come after them and are never reused by a later attempt.
+    walked: int | None = None
+    # What earlier attempts of the event had succeeded at, as this attempt started.
+    earlier: Mapping[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class Walker:
@@ -114,8 +125,9 @@ class Walker:
         self.callbacks = callbacks
 
     def attempt(self, event: dict[str, Any], instance: dict[str, Any]) -> AttemptResult:
-        cached = _cached_successes(event) if (event.get("attempt") or 0) > 1 else _NONE_CACHED
-        return self.walk(self.task.initialStep, event, instance, AttemptResult("success"), cached)
+        cached = earlier_successes(event)
+        state = AttemptResult("success", earlier=cached)
+        return self.walk(self.task.initialStep, event, instance, state, cached)
 
     def resume(
         self, event: dict[str, Any], instance: dict[str, Any], resume_data: Any
@@ -124,8 +136,12 @@ class Walker:
         status = event.get("taskStatus") or {}
         results = copy.deepcopy(status.get("taskResults") or [])
         key = status.get("lastStep")
+        # The held attempt's own results are `results`; older attempts' successes stay kept.
+        earlier = event.get("_successes") or {}
         if key not in self.steps:
-            return AttemptResult("failed", results, key, None, f"cannot resume at step {key!r}")
+            return AttemptResult(
+                "failed", results, key, None, f"cannot resume at step {key!r}", earlier=earlier
+            )
         step = self.steps[key]
         after = resume_data
         if step.resumeControllerCallback:
@@ -136,10 +152,10 @@ class Walker:
                     step.resumeControllerCallback, "resumeControllerCallback", ctx
                 )
             except CallbackError as exc:
-                return AttemptResult("failed", results, key, step, str(exc))
+                return AttemptResult("failed", results, key, step, str(exc), earlier=earlier)
         if results and results[-1]["step"] == key:
             results[-1]["afterResumeData"] = after if after is not None else resume_data
-        state = AttemptResult("success", results, key)
+        state = AttemptResult("success", results, key, earlier=earlier)
         try:
             nxt = self._next_on_success(step, event, instance, results)
         except CallbackError as exc:
@@ -165,6 +181,10 @@ class Walker:
                 )
             outcome = self._run(step, event, instance, state, cached)
             state.last_step = key
+            if outcome.configuration_error:  # neither `optional` nor `onError` covers it
+                _failed(state, step, outcome.message or f"step {key!r} cannot be sent")
+                state.status = CONFIGURATION_ERROR
+                return state
             if outcome.hold and outcome.success:
                 state.status = "hold"
                 return state
@@ -242,10 +262,14 @@ class Walker:
         rule = _rule(failed, kind) if failed else None
         if rule is None or not rule.nextStep:
             return
+        if state.walked is None:
+            state.walked = len(state.results)
         probe = AttemptResult("success", state.results)
         self.walk(rule.nextStep, event, instance, probe, {})
         state.results = probe.results
         state.cancel_instance |= probe.cancel_instance
+        if probe.last_step is not None:  # the side step that ran is where the attempt stopped
+            state.last_step = probe.last_step
 
 
 def _chosen_step(overrides: Any) -> str | None:
@@ -257,6 +281,12 @@ def _chosen_step(overrides: Any) -> str | None:
     ):
         return str(overrides["nextStep"]) or None
     return None
+
+
+def is_retry(event: dict[str, Any]) -> bool:
+    """Whether an earlier attempt of the event ran: its successes are then reused. `_serial`
+    counts every attempt; neither `resetAttempts` nor a configuration error takes it back."""
+    return (event.get("_serial") or event.get("attempt") or 0) > 1
 
 
 def _rule(step: Step | None, kind: str) -> Any:
@@ -302,6 +332,37 @@ def _apply_overrides(state: AttemptResult, instance: dict[str, Any], overrides: 
 _NONE_CACHED: Mapping[str, dict[str, Any]] = {}
 
 
-def _cached_successes(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def earlier_successes(event: dict[str, Any]) -> Mapping[str, dict[str, Any]]:
+    """Every step that succeeded in an earlier attempt of the event: its most recent success.
+
+    The last attempt's own results are its `taskStatus` (up to `_walked`: the onBeforeRetry and
+    onBeforePause steps after it are never reused); `_successes` keeps only what older attempts
+    succeeded at and the last one did not, so no stored body is kept twice.
+    """
+    if not is_retry(event):
+        return _NONE_CACHED
     status = event.get("taskStatus") or {}
-    return {r["step"]: r for r in status.get("taskResults") or [] if r.get("success")}
+    results = status.get("taskResults") or []
+    walked = event.get("_walked")
+    if isinstance(walked, int):
+        results = results[:walked]
+    merged = dict(event.get("_successes") or {})
+    merged.update({r["step"]: r for r in results if r.get("success")})
+    return merged
+
+
+def remember_successes(event: dict[str, Any], result: AttemptResult) -> None:
+    """Keep, beside the attempt's taskStatus, the earlier successes it does not hold itself."""
+    walked = result.results if result.walked is None else result.results[: result.walked]
+    current = {r["step"] for r in walked if r.get("success")}
+    older = {k: v for k, v in result.earlier.items() if k not in current}
+    _set_or_drop(event, "_successes", older or None)
+    side = result.walked is not None and result.walked < len(result.results)
+    _set_or_drop(event, "_walked", result.walked if side else None)
+
+
+def _set_or_drop(record: dict[str, Any], key: str, value: Any) -> None:
+    if value is None:
+        record.pop(key, None)
+    else:
+        record[key] = value

@@ -11,7 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import StrategyError
-from .attempt import AttemptResult, StepExecutor, Walker
+from .attempt import (
+    CONFIGURATION_ERROR,
+    AttemptResult,
+    StepExecutor,
+    Walker,
+    is_retry,
+    remember_successes,
+)
 from .callbacks import CallbackError, Callbacks
 from .models import LifecycleTask, RetryConfig, RetryDelay, Settings, Step
 from .records import Record, instant_of, is_terminal, iso, kind_of, new_event, new_sid
@@ -104,8 +111,12 @@ class Engine:
         end: datetime | None = None,
         description: str | None = None,
         now: datetime,
+        intended: WallTime | None = None,
     ) -> InstanceBox:
+        """`intended` is the start's intended wall time when it differs from the instant's own
+        (a start written without an offset inside a DST gap)."""
         start = start.astimezone(self.zone)
+        base_wall = wall_of(start, self.zone) if intended is None else intended
         instance: Record = {
             "sid": new_sid(),
             "description": description,
@@ -124,9 +135,9 @@ class Engine:
             instance, {"strategyVersion": self.strategy.get("version", 1), "notes": []}
         )
         for item in self.settings.onCreateTasks or []:
-            self._lifecycle_event(box, item, wall_of(start, self.zone), "on-create", 1, now)
+            self._lifecycle_event(box, item, base_wall, "on-create", 1, now)
         try:
-            base = first_cycle_base(self.settings, start, self.zone, attributes)
+            base = first_cycle_base(self.settings, start, self.zone, attributes, base_wall)
             self._enter_cycle(box, 1, base, now)
         except (TimeError, OverflowError, CallbackError) as exc:  # Overflow: off the calendar
             raise OperationError(f"cannot schedule cycle 1: {exc}") from None
@@ -285,7 +296,9 @@ class Engine:
             # Counts every attempt, never reset (resetAttempts, an operator's resume): the
             # runner's idempotency keys use it, so a new attempt never reuses an old key.
             event["_serial"] = max((event.get("_serial") or 0) + 1, event["attempt"])
-            if event["attempt"] > 1 and event.get("taskStatus"):
+            # Every attempt after the first is a retry, also after resetAttempts set the counter
+            # back: it keeps what the previous attempt did.
+            if is_retry(event) and event.get("taskStatus"):
                 event["cachedTaskStatus"] = event["taskStatus"]
         box.touch(event, now, stamp)
 
@@ -318,7 +331,35 @@ class Engine:
             result = walker.attempt(event, box.instance)
         if clock is not None:
             now = clock()
+        if result.status == CONFIGURATION_ERROR:
+            return self._configuration_error(box, event, result, resume, now)
         return self._settle(box, event, walker, result, started, now)
+
+    def _configuration_error(
+        self, box: InstanceBox, event: Record, result: AttemptResult, resume: Any, now: datetime
+    ) -> str:
+        """Nothing left the client at the failing step: the event stays due as it was, without
+        using a retry or cancelling anything, and says why (docs/running.md)."""
+        message = f"configuration error: {result.message}"
+        history = event["_history"]
+        if history and history[-1].get("outcome") == CONFIGURATION_ERROR:
+            history.pop()  # the same mistake, tried again: one entry, the latest
+        history.append(_history(event, CONFIGURATION_ERROR, iso(now), message))
+        if resume is not None:
+            event["_resume"] = resume  # the flow continues from where it waited, next time
+        else:
+            # What this attempt sent (steps that succeeded) is reused by the next one.
+            event["taskStatus"] = {
+                "lastStep": result.last_step or "",
+                "taskResults": result.results,
+            }
+            remember_successes(event, result)
+            count = 0 if result.reset_attempts else (event.get("attempt") or 1) - 1
+            event["attempt"] = max(count, 0)
+        event.update(status="PENDING", errorMessage=message)
+        box.touch(event, now)
+        self._refresh(box, now)
+        return CONFIGURATION_ERROR
 
     def _walker(self, task: Any, executor: StepExecutor) -> Walker:
         """One walker per task and executor: its step table is built once, not per attempt."""
@@ -363,6 +404,7 @@ class Engine:
             self._processed(box, event, started, now, advance=not result.cancel_instance)
         else:
             self._failed_attempt(box, event, walker, result, now)
+        remember_successes(event, result)  # after any onBeforeRetry/onBeforePause step ran
         if result.cancel_instance and box.instance["status"] != "CANCELED":
             self.cancel(
                 box, now, reason="CONTROLLER_HELPER", event_reason="INSTANCE_CANCEL_TASK_REQUESTED"
@@ -397,9 +439,12 @@ class Engine:
         policy = _policy(result.failed_step, walker.task.retryConfig)
         k = event.get("attempt") or 0
         event["errorMessage"] = result.message
-        if policy is not None and k <= policy.times:
+        if k <= policy.times:
             walker.side_step("onBeforeRetry", result.failed_step, event, box.instance, result)
-            event["taskStatus"]["taskResults"] = result.results
+            event["taskStatus"] = {
+                "lastStep": result.last_step or "",
+                "taskResults": result.results,
+            }
             delay = self._retry_delay(box, event, policy, k)
             retry_at = shifted(
                 wall_of(now, self.zone), delay, self.zone, box.instance.get("attributes") or {}
@@ -409,9 +454,12 @@ class Engine:
             box.touch(event, now)
             return
         event["_history"].append(_history(event, "failed", iso(now), result.message))
-        if policy is not None and policy.pauseBeforeCancel:
+        if policy.pauseBeforeCancel:
             walker.side_step("onBeforePause", result.failed_step, event, box.instance, result)
-            event["taskStatus"]["taskResults"] = result.results
+            event["taskStatus"] = {
+                "lastStep": result.last_step or "",
+                "taskResults": result.results,
+            }
             event.update(status="PAUSED", _exhausted=True)
             box.touch(event, now)
             if box.instance["status"] == "ACTIVE":
@@ -564,8 +612,14 @@ class Engine:
         return status == "ACTIVE" or (status == "CANCELED" and bool(event.get("afterCancellation")))
 
 
-def _policy(step: Step | None, task_policy: RetryConfig | None) -> RetryConfig | None:
-    return step.retryConfig if step is not None and step.retryConfig is not None else task_policy
+def _policy(step: Step | None, task_policy: RetryConfig | None) -> RetryConfig:
+    """The failing step's retry policy, else its task's; none at all is exactly `times: 0`."""
+    if step is not None and step.retryConfig is not None:
+        return step.retryConfig
+    return task_policy if task_policy is not None else NO_RETRIES
+
+
+NO_RETRIES = RetryConfig(times=0)
 
 
 def _as_delay(value: Any) -> Any:
@@ -594,5 +648,5 @@ def _ms(later: datetime, earlier: datetime) -> int:
     return int((later - earlier).total_seconds() * 1000)
 
 
-def _wall(values: list[int]) -> WallTime:
+def _wall(values: list[Any]) -> WallTime:
     return WallTime(*values)

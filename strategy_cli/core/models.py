@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .statuses import TERMINAL_EVENT_STATUSES  # noqa: F401 - re-exported
 
@@ -30,7 +30,19 @@ InstanceCancelReason = Literal[
 ]
 
 
-NonNegInt = Annotated[int, Field(ge=0, strict=True)]
+def integral(value: Any) -> Any:
+    """An integral float (`1.0`) as the integer it stands for: the platform's reference types
+    counts as `number`, and JSON writers often emit `2.0`. Anything else is left for the strict
+    integer check to report (`1.5`, `"3"`, `true`)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer field of a strategy file: an int, or a float with no fractional part. The
+# validator comes last so that it runs first, and the bounds stay on the integer itself.
+INTEGRAL = BeforeValidator(integral)
+NonNegInt = Annotated[int, Field(ge=0, strict=True), INTEGRAL]
 Bag = dict[str, Any]
 
 
@@ -51,10 +63,10 @@ class ApiModel(BaseModel):
 
 
 class ResetTo(FileModel):
-    month: Annotated[int, Field(ge=1, le=12, strict=True)] | None = None
-    day: Annotated[int, Field(ge=1, le=31, strict=True)] | None = None
-    hour: Annotated[int, Field(ge=0, le=24, strict=True)] | None = None
-    minute: Annotated[int, Field(ge=0, le=59, strict=True)] | None = None
+    month: Annotated[int, Field(ge=1, le=12, strict=True), INTEGRAL] | None = None
+    day: Annotated[int, Field(ge=1, le=31, strict=True), INTEGRAL] | None = None
+    hour: Annotated[int, Field(ge=0, le=24, strict=True), INTEGRAL] | None = None
+    minute: Annotated[int, Field(ge=0, le=59, strict=True), INTEGRAL] | None = None
 
 
 class Delay(FileModel):
@@ -173,7 +185,7 @@ class LeadingUpTask(FileModel):
 class Calendar(FileModel):
     key: str
     description: str | None = None
-    runOnCycle: Annotated[int, Field(ge=1, strict=True)] | None = None
+    runOnCycle: Annotated[int, Field(ge=1, strict=True), INTEGRAL] | None = None
     runOnCycleCallback: str | None = None
     nextCycleDateCallback: str | None = None
     scheduleAfter: Delay
@@ -226,7 +238,7 @@ class StrategyFile(FileModel):
 
     name: str
     description: str | None = None
-    version: Annotated[int, Field(ge=1, strict=True)] = 1
+    version: Annotated[int, Field(ge=1, strict=True), INTEGRAL] = 1
     secret: str | None = None
     settings: Settings
     sid: str | None = None

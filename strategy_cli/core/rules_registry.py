@@ -38,7 +38,6 @@ _RULES: list[tuple[str, Severity, str, str]] = [
     ("wrong-type", "error", "A value has the wrong type.", "schema"),
     ("enum-value", "error", "A value is not one of the allowed values.", "schema"),
     ("out-of-range", "error", "A number is outside the bounds the reference allows.", "schema"),
-    ("invalid-amount", "error", "A delay amount is not a non-negative integer.", "schema"),
     ("unknown-timezone", "error", "config.timezone is not an IANA time zone name.", "schema"),
     # references
     ("unknown-task", "error", "A task reference names no task.", "references"),
@@ -57,6 +56,12 @@ _RULES: list[tuple[str, Severity, str, str]] = [
     # schedule
     ("no-first-cycle-calendar", "error", "No calendar can run cycle 1.", "schedule"),
     ("duplicate-run-on-cycle", "error", "Two calendars claim the same runOnCycle.", "schedule"),
+    (
+        "leading-up-without-task",
+        "warning",
+        "A leadingUpTasks item names no task: it creates no event.",
+        "schedule",
+    ),
     (
         "leading-up-before-previous-cycle",
         "warning",

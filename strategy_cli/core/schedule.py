@@ -100,10 +100,14 @@ def calendar_for(
 
 
 def first_cycle_base(
-    settings: Settings, start: datetime, zone: ZoneInfo, attrs: Mapping[str, Any]
+    settings: Settings,
+    start: datetime,
+    zone: ZoneInfo,
+    attrs: Mapping[str, Any],
+    intended: WallTime | None = None,
 ) -> WallTime:
     init = settings.schedule.initialDelay
-    base = wall_of(start, zone)
+    base = wall_of(start, zone) if intended is None else intended
     return base if init is None else shift(base, init, zone, attrs)
 
 

@@ -103,7 +103,9 @@ def _value(spec: Spec, value: Any, loc: Loc, out: list[dict[str, Any]]) -> None:
     elif kind == "bool":
         if not isinstance(value, bool):
             _error(out, loc, "bool_type")
-    elif kind == "int":
+    elif kind == "int" or kind == "integral":
+        if kind == "integral" and isinstance(value, float) and value.is_integer():
+            value = int(value)  # as models.integral() reads it
         if isinstance(value, int) and not isinstance(value, bool):
             _bounds(value, spec[1], spec[2], loc, out)
         else:

@@ -20,7 +20,7 @@ from .records import Record, instant_of, parse_iso
 from .redaction import Redactor
 from .requests import RequestError, build, lookup_action
 from .scenario import Scenario, Script, ScriptedCallbacks
-from .timecalc import shift, wall_of
+from .timecalc import WallTime, shift, wall_of
 
 # A strategy whose retries reset forever would never finish; a year of events is far below this.
 MAX_ACTIONS = 100_000
@@ -110,9 +110,11 @@ class Simulation:
         # The virtual clock: an event created already due (a late cycle) runs now, not in the past.
         self.clock: datetime | None = None
 
-    def run(self, attributes: dict[str, Any], start: datetime) -> InstanceBox:
+    def run(
+        self, attributes: dict[str, Any], start: datetime, intended: WallTime | None = None
+    ) -> InstanceBox:
         self.engine.defer_refresh = True
-        box = self.engine.create(attributes, start, now=start)
+        box = self.engine.create(attributes, start, now=start, intended=intended)
         box.instance["_simulated"] = True
         self.clock = start
         self._enqueue(box)
@@ -195,8 +197,10 @@ def simulate(
     *,
     cycles: int = 12,
     scenario: Scenario | None = None,
+    intended: WallTime | None = None,
 ) -> InstanceBox:
-    return Simulation(strategy, settings, scenario or Scenario(), cycles).run(attributes, start)
+    simulation = Simulation(strategy, settings, scenario or Scenario(), cycles)
+    return simulation.run(attributes, start, intended)
 
 
 def document(box: InstanceBox) -> dict[str, Any]:

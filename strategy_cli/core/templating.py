@@ -14,6 +14,8 @@ from typing import Any
 ROOTS = frozenset({"attributes", "instance", "event", "steps", "env"})
 _REF = re.compile(r"\{\{(.*?)\}\}")
 _TOKEN = re.compile(r"\s*(?:([A-Za-z_$][\w$-]*)|\[(\d+)\])\s*")
+# `${env:NAME}` in a strategy's own strings: resolved from the environment at run time.
+ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class TemplateError(ValueError):
@@ -37,19 +39,27 @@ def parse_ref(expr: str) -> list[str | int]:
     return tokens
 
 
-def refs_in(value: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """(location inside value, reference expression) for every {{ }} in a nested value."""
+def refs_in(
+    value: Any, pattern: re.Pattern[str] = _REF
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """(location inside value, reference) for every {{ }} (or other `pattern`, its first group)
+    in a nested value."""
     if isinstance(value, str):
-        for m in _REF.finditer(value):
+        for m in pattern.finditer(value):
             yield (), m.group(1)
     elif isinstance(value, dict):
         for k, v in value.items():
-            for loc, expr in refs_in(v):
+            for loc, expr in refs_in(v, pattern):
                 yield (k, *loc), expr
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            for loc, expr in refs_in(v):
+            for loc, expr in refs_in(v, pattern):
                 yield (i, *loc), expr
+
+
+def env_refs(value: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """(location inside value, variable name) for every `${env:NAME}` in a nested value."""
+    return refs_in(value, ENV_REF)
 
 
 def lookup(context: Mapping[str, Any], tokens: list[str | int]) -> Any:

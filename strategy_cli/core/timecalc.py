@@ -62,6 +62,9 @@ class WallTime(NamedTuple):
     elapsed-time step (hours/minutes) landed on the second occurrence: without it, ``+1 hour``
     from 01:30 EDT would give 01:30 EST, which resolves back to 01:30 EDT and loops forever.
     Calendar steps and ``resetTo`` always aim at fold 0 (the spec's "earlier instant").
+    ``exact`` marks the first occurrence of an ambiguous wall time read off a real instant (an
+    elapsed step, a start): it is the earlier instant by fact, not by choice, so it is no
+    adjustment and gets no `dst-fold` note.
     """
 
     year: int
@@ -72,6 +75,7 @@ class WallTime(NamedTuple):
     second: int = 0
     microsecond: int = 0
     fold: int = 0
+    exact: bool = False
 
 
 # --- zones and instants -----------------------------------------------------------------------
@@ -104,8 +108,19 @@ def wall_of(instant: datetime, zone: ZoneInfo) -> WallTime:
     """The wall time of an aware ``instant`` in ``zone``."""
     _require_aware(instant, "wall_of")
     loc = instant.astimezone(zone)
+    # Only inside a repeated hour do the two folds differ: elsewhere `exact` stays False, so
+    # wall times compare equal however they were computed.
+    exact = not loc.fold and loc.replace(fold=1).utcoffset() != loc.utcoffset()
     return WallTime(
-        loc.year, loc.month, loc.day, loc.hour, loc.minute, loc.second, loc.microsecond, loc.fold
+        loc.year,
+        loc.month,
+        loc.day,
+        loc.hour,
+        loc.minute,
+        loc.second,
+        loc.microsecond,
+        loc.fold,
+        exact,
     )
 
 
@@ -148,6 +163,8 @@ def resolve(wt: WallTime, zone: ZoneInfo) -> tuple[datetime, tuple[NoteKind, ...
         return moved, (*notes, "dst-gap")
     if wt.fold:
         return late, notes
+    if wt.exact:
+        return early, notes
     return early, (*notes, "dst-fold")
 
 
@@ -169,12 +186,21 @@ def _fromiso(text: str) -> datetime | None:
 
 def parse_instant(text: str, zone: ZoneInfo) -> datetime:
     """An ISO 8601 / RFC 3339 text as an aware datetime in ``zone``; naive means local wall time."""
+    return parse_wall_instant(text, zone)[0]
+
+
+def parse_wall_instant(text: str, zone: ZoneInfo) -> tuple[datetime, WallTime]:
+    """The instant a text names and its intended wall time. Written without an offset, the text
+    is a wall time in ``zone`` and is itself the intended wall time, even inside a DST gap (a
+    start at 02:30 on a spring-forward day begins at 03:30; its later cycles keep 02:30)."""
     parsed = _fromiso(text) if isinstance(text, str) else None
     if parsed is None:
         raise TimeError(f"not an RFC 3339 timestamp: {text!r}")
     if parsed.tzinfo is not None:
-        return parsed.astimezone(zone)
-    return resolve(_wall_of_naive(parsed), zone)[0]
+        instant = parsed.astimezone(zone)
+        return instant, wall_of(instant, zone)
+    wt = _wall_of_naive(parsed)
+    return resolve(wt, zone)[0], wt
 
 
 def _wall_of_naive(value: datetime) -> WallTime:

@@ -192,7 +192,7 @@ def test_allowed_keys(loc: tuple[Any, ...], keys: list[str]) -> None:
     ],
 )
 def test_types_are_strict(path: tuple[Any, ...], value: Any, kind: str) -> None:
-    """docs/semantics-decisions.md: `final: "yes"` or `amount: 1.5` are findings, not coerced."""
+    """docs/semantics.md (section 12): `final: "yes"` or `amount: 1.5` are findings, not coerced."""
     data = yaml.safe_load((SAMPLES / "loan-collection.yaml").read_text(encoding="utf-8"))
     found = shape_errors(replaced(data, path, value))
     assert found == pydantic_errors(replaced(data, path, value))

@@ -8,7 +8,7 @@ from typing import Any
 from ..document import Document
 from ..findings import DocPath, Finding
 from ..timecalc import delay_minutes
-from .walk import delays, items, retry_configs
+from .walk import delays, items, retry_configs, whole
 
 UNITS = frozenset({"years", "months", "days", "hours", "minutes"})
 
@@ -19,6 +19,7 @@ def check_schedule(doc: Document) -> Iterator[Finding]:
     yield from _first_cycle(doc)
     yield from _duplicate_cycles(doc)
     yield from _leading_up_lengths(doc)
+    yield from _leading_ups_without_task(doc)
     yield from _retry_lengths(doc)
     yield from _retry_callbacks(doc)
 
@@ -77,12 +78,25 @@ def _leading_up_lengths(doc: Document) -> Iterator[Finding]:
                 )
 
 
+def _leading_ups_without_task(doc: Document) -> Iterator[Finding]:
+    for path, cal in items(doc.data, CALENDARS):
+        for lpath, lead in items(doc.data, (*path, "leadingUpTasks")):
+            if lead.get("task") is None:
+                yield doc.finding(
+                    "leading-up-without-task",
+                    lpath,
+                    f"a leading-up item of calendar '{cal.get('key')}' names no task: "
+                    "it creates no event",
+                    hint="add `task: KEY`, or remove the item",
+                )
+
+
 def _measurable(delay: Any) -> bool:
     return (
         isinstance(delay, dict)
         and "from" not in delay
         and "resetTo" not in delay
-        and isinstance(delay.get("amount"), int)
+        and whole(delay.get("amount")) is not None
         and isinstance(delay.get("unit"), str)
         and delay.get("unit") in UNITS
     )
@@ -91,7 +105,8 @@ def _measurable(delay: Any) -> bool:
 def _retry_lengths(doc: Document) -> Iterator[Finding]:
     for path, retry in retry_configs(doc.data):
         times, strategy = retry.get("times"), retry.get("retryStrategy")
-        if isinstance(times, int) and isinstance(strategy, list) and len(strategy) > times:
+        times = whole(times)
+        if times is not None and isinstance(strategy, list) and len(strategy) > times:
             yield doc.finding(
                 "retry-strategy-too-long",
                 (*path, "retryStrategy", max(times, 0)),  # the first entry that never applies

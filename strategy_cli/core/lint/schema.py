@@ -58,11 +58,6 @@ def _finding(doc: Document, err: Any) -> Finding | None:
             f"'{name}' is {value!r}, not an allowed value",
             hint=f"allowed: {expected}",
         )
-    if name == "amount" and (kind in _RANGE or kind in _TYPE_NAMES):
-        value = get_in(doc.data, loc)
-        return doc.finding(
-            "invalid-amount", loc, f"amount must be a non-negative integer, not {value!r}"
-        )
     if kind in _RANGE:
         value = get_in(doc.data, loc)
         bound = _bound_text(kind, err.get("ctx", {}))

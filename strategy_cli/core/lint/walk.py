@@ -21,6 +21,13 @@ def items(data: Any, path: DocPath) -> Iterator[tuple[DocPath, dict[str, Any]]]:
             yield (*path, i), item
 
 
+def whole(value: Any) -> int | None:
+    """An integer field's value as the models read it (`2.0` is 2), or None when it is none."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
