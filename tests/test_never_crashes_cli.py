@@ -608,6 +608,16 @@ def test_remote_response_the_tool_cannot_use(folder: Path, body: str) -> None:
     assert "JSON" in line or "shape" in line, line
 
 
+@FEW
+@given(hostile_json.map(str.encode) | st.binary(max_size=200), st.sampled_from(["json", "text"]))
+def test_any_remote_body(folder: Path, body: bytes, format: str) -> None:
+    with LoopbackServer(scripted(RemoteReply(200, body))) as server:
+        r = cli(folder, "instance", "tasks", "0123456789ab", "--api-url", server.url,
+                "--secret", "s3cr3t", "--format", format)  # fmt: skip
+    assert_handled(r)
+    assert "s3cr3t" not in r.text
+
+
 @pytest.mark.parametrize("body", [DEEP, '{"n": ' + "9" * 5000 + "}", '{"x": "\\ud800"}'])
 def test_service_response_the_tool_cannot_use(folder: Path, body: str) -> None:
     kit = RunKit(folder)
