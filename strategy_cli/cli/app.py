@@ -143,14 +143,19 @@ _FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))  # no space, or o
 def _input_error(exc: Exception) -> None:
     """Values no user input should reach the core with, caught wherever they escape: a date off
     the calendar, nesting too deep, a number too long, text that is not valid Unicode."""
-    from ..core.timecalc import TimeError
+    from ..core.timecalc import TimeError, TimeRangeError
 
-    if isinstance(exc, TimeError | OverflowError):
+    text = first_line(exc)
+    if isinstance(exc, TimeRangeError) or (isinstance(exc, OverflowError) and "date" in text):
         _fail(
-            f"a date falls outside the calendar: {first_line(exc)}",
+            f"a date falls outside the calendar: {text}",
             "dates must stay between the years 1 and 9999",
             ExitCode.FAILED,
         )
+    if isinstance(exc, TimeError):  # a time the user gave that the core cannot place
+        _fail(text, None, ExitCode.FAILED)
+    if isinstance(exc, OverflowError):
+        _fail(f"a value is out of range: {text}", None, ExitCode.FAILED)
     if isinstance(exc, RecursionError):
         _fail("the input is nested too deeply to process", None, ExitCode.FAILED)
     if isinstance(exc, UnicodeEncodeError) and "surrogate" in str(exc.reason):
@@ -160,7 +165,7 @@ def _input_error(exc: Exception) -> None:
             "pass UTF-8 text",
             ExitCode.FAILED,
         )
-    if "digits" in str(exc) and "integer" in str(exc):  # Python's str-to-int limit
+    if "digits" in text and "integer" in text:  # Python's str-to-int limit
         _fail("a number has too many digits", None, ExitCode.FAILED)
     _internal(exc)
 
