@@ -735,3 +735,46 @@ def test_serve_answers_500_for_a_damaged_record(
     assert reply.status_code == 500
     assert "instances row" in caplog.text and "Traceback" not in caplog.text
     assert asyncio.run(get("/execution-instance/ab%FFcdefgh/get-tasks")).status_code in (404, 500)
+
+
+# --- the boundary in main() ---------------------------------------------------------------------
+
+
+def _surrogate_error() -> UnicodeEncodeError:
+    try:
+        "a\udcffb".encode()
+    except UnicodeEncodeError as exc:
+        return exc
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "says"),
+    [
+        (OverflowError("date value out of range"), 1, "a date falls outside the calendar"),
+        (RecursionError("maximum recursion depth exceeded"), 1, "nested too deeply"),
+        (_surrogate_error(), 1, "not valid UTF-8"),
+        (ValueError("Exceeds the limit (4300 digits) for integer string conversion"), 1, "digits"),
+        (OSError(28, "No space left on device"), 1, "cannot write output: disk is full"),
+        (OSError(13, "Permission denied", "/some/file"), 2, "/some/file: Permission denied"),
+        (OSError(9, "standard output is closed"), 1, "cannot write output"),
+        (BrokenPipeError(32, "Broken pipe"), 1, None),
+        (ValueError("a bug, not an input"), 3, "internal error: ValueError: a bug, not an input"),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else None,
+)
+def test_main_maps_what_escapes_to_one_line(
+    folder: Path, raised: BaseException, code: int, says: str | None
+) -> None:
+    """Whatever escapes a command reaches main()'s one boundary: each class of input problem
+    gets its own line and code, and anything else stays an internal error (a bug to report)."""
+    from strategy_cli.cli import app
+
+    with mock.patch.object(app, "app", side_effect=raised):
+        r = cli(folder, "rules")
+    assert r.code == code, r
+    lines = r.err.strip().splitlines()
+    if says is None:
+        assert lines == []
+    else:
+        assert says in lines[0] and len([x for x in lines if x.startswith("error:")]) == 1, r.err
