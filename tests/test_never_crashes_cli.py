@@ -580,7 +580,7 @@ def test_doctor_reports_damaged_stored_settings(folder: Path, store: tuple[Path,
     assert "settings.schedule" in line, line
     doctor = cli(folder, "doctor", "--db", str(db), "--format", "json")
     assert doctor.code == 1
-    assert "settings.schedule" in json.loads(doctor.out)["store"]["damaged"][0]
+    assert "settings.schedule" in json.loads(doctor.out)["store"]["problems"][0]
 
 
 # --- deeply nested responses --------------------------------------------------------------------

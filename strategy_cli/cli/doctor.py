@@ -85,14 +85,14 @@ def _store(db: str | None) -> dict[str, Any]:
     try:
         with open_store(db) as store:
             instances = store.conn.execute("SELECT count(*) FROM instances").fetchone()[0]
-            damaged = store.damaged_records()
+            problems = store.damaged_records()
             return {
                 "path": str(store.path),
                 "schemaVersion": store.schema_version,
-                "ok": not damaged,
+                "ok": not problems,
                 "instances": instances,
-                "error": f"{len(damaged)} damaged record(s)" if damaged else None,
-                "damaged": damaged,
+                "error": f"{len(problems)} damaged record(s)" if problems else None,
+                "problems": problems,
             }
     except StrategyError as exc:
         from ..adapters.store import default_store_path
@@ -120,13 +120,13 @@ def _print(report: dict[str, Any]) -> None:
     mark = "[green]ok[/]" if store["ok"] else f"[red]cannot open[/]: {store['error']}"
     if store.get("note"):
         mark = store["note"]
-    if store.get("damaged"):
-        mark = f"[red]{store['error']}[/] (at most 5 shown):"
+    if store.get("problems"):
+        mark = f"[red]{store['error']}[/]"
     console.print(
         f"store: {store['path']} (schema {store['schemaVersion']}) {mark}", soft_wrap=True
     )
-    for problem in store.get("damaged") or ():
-        console.print(f"  {problem}", markup=False, soft_wrap=True)
+    for problem in store.get("problems") or ():
+        console.print(f"  problem: {problem}", markup=False, soft_wrap=True)
     for key, label in (("project", "project config"), ("profiles", "profiles")):
         console.print(f"{label}: {report['config'][key] or 'none found'}", soft_wrap=True)
 
