@@ -173,6 +173,22 @@ def test_a_folder_where_a_file_is_expected(folder: Path) -> None:
         failed(cli(folder, *args))
 
 
+def test_a_working_folder_that_was_removed(folder: Path) -> None:
+    gone = folder / "gone"
+    gone.mkdir()
+
+    def enter_and_remove() -> None:
+        os.chdir(gone)
+        os.rmdir(gone)
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "strategy_cli", "validate", str(LOAN)],
+        capture_output=True, text=True, timeout=60, preexec_fn=enter_and_remove,
+    )  # fmt: skip
+    assert_handled(proc, (2,))
+    assert "working folder" in proc.stderr
+
+
 # --- output that cannot be written --------------------------------------------------------------
 
 OUTPUT_COMMANDS = [

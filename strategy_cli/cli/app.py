@@ -129,12 +129,22 @@ def _os_error(exc: OSError) -> None:
         _fail(f"{where or 'cannot write output'}: disk is full", None, ExitCode.FAILED)
     if where is not None:
         _fail(f"{where}: {exc.strerror or exc}", None, ExitCode.USAGE)
+    if _working_folder_gone():  # os.getcwd() fails without naming a path
+        _fail("the working folder no longer exists", "cd into a folder and run again", 2)
     if exc.errno not in (errno.EPIPE, errno.EBADF):
         _internal(exc)
     _discard_output()
     if exc.errno == errno.EPIPE:  # the reader stopped reading (`| head`): nothing to say
         sys.exit(ExitCode.FAILED)
     _fail(f"cannot write output: {exc.strerror}", None, ExitCode.FAILED)
+
+
+def _working_folder_gone() -> bool:
+    try:
+        os.getcwd()
+    except OSError:
+        return True
+    return False
 
 
 _FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))  # no space, or over quota
