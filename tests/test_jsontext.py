@@ -70,3 +70,49 @@ def test_check_value_walks_without_recursion() -> None:
 def test_any_text_is_a_value_or_a_value_error(text: str | bytes) -> None:
     with contextlib.suppress(ValueError):
         loads_limited(text)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=20,
+)
+
+
+def depth_of(value: Any) -> int:
+    """Containers on the deepest path (a scalar has none): the reference, written plainly."""
+    if isinstance(value, dict):
+        return 1 + max(map(depth_of, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(depth_of, value), default=0)
+    return 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values, st.integers(0, 6), st.booleans())
+def test_limits_agree_with_a_plain_reference(value: Any, extra: int, as_bytes: bool) -> None:
+    """Wrapped `extra` levels deeper, with a limit around its depth: read exactly when within."""
+    for _ in range(extra):
+        value = [value]
+    limit = max(1, depth_of(value) + (extra % 3) - 1)
+    text = json.dumps(value, ensure_ascii=extra % 2 == 0)
+    source: str | bytes = text.encode() if as_bytes else text
+    if depth_of(value) > limit:
+        with pytest.raises(JsonLimitError):
+            loads_limited(source, limit)
+    else:
+        assert loads_limited(source, limit) == value
+
+
+@settings(max_examples=100, deadline=None)
+@given(json_values, st.integers(0xD800, 0xDFFF), st.booleans())
+def test_a_lone_surrogate_anywhere_is_found(value: Any, code: int, as_key: bool) -> None:
+    lone = chr(code)
+    holder = {lone: value} if as_key else {"v": [value, f"x{lone}y"]}
+    text = json.dumps(holder)  # \\udXXX escapes
+    with pytest.raises(JsonLimitError, match="lone surrogate"):
+        loads_limited(text)
+    with pytest.raises(JsonLimitError, match="lone surrogate"):
+        loads_limited(json.dumps(holder, ensure_ascii=False))  # the character itself

@@ -39,26 +39,55 @@ def loads_limited(text: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
         if "digits" not in str(exc):
             raise
         raise JsonLimitError("a number has too many digits") from None
-    check_value(value, max_depth)
+    # Strings are only looked at when the text could hold a surrogate (a \uD800-\uDFFF escape,
+    # or one already decoded, as in an argument with invalid UTF-8), and nesting only when the
+    # text has enough brackets to be too deep: most texts need no walk at all.
+    strings = _may_hold_surrogate(text)
+    if strings or _brackets(text) > max_depth:
+        check_value(value, max_depth, strings=strings)
     return value
 
 
-def check_value(value: Any, max_depth: int = MAX_DEPTH) -> None:
-    """Raise `JsonLimitError` if a parsed value nests deeper than `max_depth` or holds a lone
-    surrogate. Iterative: a value too deep to walk recursively is exactly what it looks for."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, str):
-            _check_text(item)
-        elif isinstance(item, dict | list):
+def _brackets(text: str | bytes) -> int:
+    if isinstance(text, bytes):
+        return text.count(b"[") + text.count(b"{")
+    return text.count("[") + text.count("{")
+
+
+def check_value(value: Any, max_depth: int = MAX_DEPTH, *, strings: bool = True) -> None:
+    """Raise `JsonLimitError` if a parsed value nests deeper than `max_depth` or (with
+    `strings`) holds a lone surrogate. Level by level, without recursion: a value too deep to
+    walk recursively is exactly what it looks for."""
+    level, depth = [value], 0
+    while level:
+        below: list[Any] = []
+        for item in level:
+            if isinstance(item, str):
+                if strings:
+                    _check_text(item)
+                continue
+            if not isinstance(item, dict | list):
+                continue
             if depth >= max_depth:
                 raise JsonLimitError(f"nested more than {max_depth} levels deep")
-            children = item.items() if isinstance(item, dict) else enumerate(item)
-            for key, child in children:
-                if isinstance(key, str):
-                    _check_text(key)
-                stack.append((child, depth + 1))
+            children = item.values() if isinstance(item, dict) else item
+            if not strings:  # only containers can nest
+                below.extend(c for c in children if isinstance(c, dict | list))
+                continue
+            if isinstance(item, dict):
+                below.extend(item)  # the keys are strings too
+            below.extend(children)
+        level, depth = below, depth + 1
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_ESCAPED_SURROGATE_BYTES = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+
+
+def _may_hold_surrogate(text: str | bytes) -> bool:
+    if isinstance(text, bytes):  # UTF-8 cannot carry a surrogate: only an escape can
+        return _ESCAPED_SURROGATE_BYTES.search(text) is not None
+    return _ESCAPED_SURROGATE.search(text) is not None or _SURROGATE.search(text) is not None
 
 
 def _check_text(text: str) -> None:
