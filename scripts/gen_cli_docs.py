@@ -60,8 +60,9 @@ def main(argv: list[str]) -> int:
             print("docs/cli.md is out of date; run: python scripts/gen_cli_docs.py")
             return 1
         return 0
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text, encoding="utf-8")
+    from strategy_cli.adapters.atomic import write_atomic
+
+    write_atomic(DOC, text)
     return 0
 
 

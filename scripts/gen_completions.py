@@ -172,8 +172,9 @@ def main(argv: list[str]) -> int:
         if current != text:
             stale.append(path)
             if "--check" not in argv:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
+                from strategy_cli.adapters.atomic import write_atomic
+
+                write_atomic(path, text)
     if "--check" in argv and stale:
         print("out of date: " + ", ".join(str(p.relative_to(ROOT)) for p in stale))
         print("run: python scripts/gen_completions.py")

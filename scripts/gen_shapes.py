@@ -133,7 +133,9 @@ def main(argv: list[str]) -> int:
             print(f"{TABLE.relative_to(ROOT)} is stale: run python scripts/gen_shapes.py")
             return 1
         return 0
-    TABLE.write_text(text, encoding="utf-8")
+    from strategy_cli.adapters.atomic import write_atomic
+
+    write_atomic(TABLE, text)
     print(f"wrote {TABLE.relative_to(ROOT)}")
     return 0
 

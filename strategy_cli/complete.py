@@ -41,7 +41,9 @@ def stored(kind: str, prefix: str, db: str | None) -> list[str]:
     if kind not in _QUERIES or not path.is_file():
         return []
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.05)
+        from .adapters.store import read_only_uri
+
+        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=0.05)
         try:
             return [r[0] for r in conn.execute(_QUERIES[kind], (prefix, prefix + "\U0010ffff"))]
         finally:

@@ -40,3 +40,41 @@ def server() -> Iterator[RecordingServer]:
 @pytest.fixture
 def kit(tmp_path: Path) -> RunKit:
     return RunKit(tmp_path)
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """A real, small device: a 2 MB tmpfs (fill it with `fill_device`). Skipped where
+    mounting is not permitted (not root, no CAP_SYS_ADMIN)."""
+    import subprocess
+
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill_device(folder: Path) -> None:
+    """Write a filler file in `folder` until its device has not one byte left."""
+    import errno
+    import os
+
+    filler = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        for size in (65536, 4096, 512, 1):
+            try:
+                while os.write(filler, b"\0" * size):
+                    pass
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+    finally:
+        os.close(filler)

@@ -7,6 +7,7 @@ run's event loop, where one AsyncClient keeps the connection pool.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import re
@@ -61,6 +62,13 @@ class AuthorizationFailed(Exception):
     """The token request was sent and did not give a credential: a delivery failure."""
 
 
+class RequestAbandoned(Exception):
+    """A request cut short because the run was stopped (a second Ctrl-C or SIGTERM)."""
+
+    def __init__(self) -> None:
+        super().__init__("the run was stopped before the response arrived")
+
+
 class ResponseTooLarge(Exception):
     """A response body longer than the run's limit (`max-response-bytes`)."""
 
@@ -96,11 +104,29 @@ class LoopBridge:
             return httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
 
         self.client = asyncio.run_coroutine_threadsafe(make(), self.loop).result()
+        self._inflight: set[concurrent.futures.Future[Reply]] = set()
+        self._abandoned = False
 
     def send(self, method: str, url: str, **kwargs: Any) -> Reply:
-        return asyncio.run_coroutine_threadsafe(
-            self._send(method, url, **kwargs), self.loop
-        ).result()
+        if self._abandoned:
+            raise RequestAbandoned()
+        future = asyncio.run_coroutine_threadsafe(self._send(method, url, **kwargs), self.loop)
+        self._inflight.add(future)
+        if self._abandoned:  # abandon() ran between the check above and the line before
+            future.cancel()
+        try:
+            return future.result()
+        except concurrent.futures.CancelledError:
+            raise RequestAbandoned() from None
+        finally:
+            self._inflight.discard(future)
+
+    def abandon(self) -> None:
+        """Cancel the requests in flight and refuse new ones: the run is stopping now and will
+        store nothing of the attempts that sent them."""
+        self._abandoned = True
+        for future in list(self._inflight):
+            future.cancel()
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> Reply:
         started = time.perf_counter()

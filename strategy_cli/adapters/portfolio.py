@@ -281,15 +281,20 @@ def _start_pool(job: _Job, workers: int) -> ProcessPoolExecutor:
     # prints a worker's traceback, even while it is still importing. This process answers it.
     # (Each submit while no worker is idle starts one process, synchronously. Only the main
     # thread may set a signal handler; elsewhere the workers' initializer alone ignores it.)
+    # SIGTERM likewise: this process stops the workers (drops their queue, waits for their
+    # chunk), and a worker that died of it first would break the pool before that.
     main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in _STOPS} if main else {}
     try:
         for _ in range(workers):
             pool.submit(_ready)
     finally:
-        if main:
-            signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return pool
+
+
+_STOPS = (signal.SIGINT, signal.SIGTERM)
 
 
 _JOB: _Job | None = None  # a worker process's job, set once by _start_worker
@@ -297,9 +302,31 @@ _JOB: _Job | None = None  # a worker process's job, set once by _start_worker
 
 def _start_worker(job: _Job) -> None:
     global _JOB
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # in case the platform did not inherit it
+    for sig in _STOPS:  # in case the platform did not inherit it
+        signal.signal(sig, signal.SIG_IGN)
+    _die_with_parent()
     _JOB = job
     gc.freeze()  # modules and the job live as long as the worker: never scan them again
+
+
+def _die_with_parent() -> None:
+    """A worker ignores Ctrl-C and SIGTERM, so that only the command stops it; were the
+    command killed outright (SIGKILL), the worker would outlive it. Linux ends it then."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # no prctl: the pool's own shutdown still applies
+        return
+    if os.getppid() == 1:  # the command died before the line above: no one to wait for
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _ready() -> None:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..core.attempt import CONFIGURATION_ERROR
 from ..core.callbacks import Callbacks
@@ -104,7 +104,10 @@ class Runner:
         self.pool: ThreadPoolExecutor | None = None
         self.executors: dict[str, HttpExecutor] = {}
         self.settings_for = strategy_settings(store)  # each version's settings parsed once
-        self.stopping = False
+        self.stopping = False  # a first signal: claim nothing more, finish what is in flight
+        self.releasing = False  # a second one: give what is in flight back, stop now
+        self._claimed: dict[str, dict[str, Any]] = {}  # each event in flight as it was before
+        self._wake: asyncio.Event | None = None
         # Events whose attempt hit a configuration error: due still, but not tried again by
         # this runner (it would fail the same way at once, for ever).
         self.blocked: set[str] = set()
@@ -186,6 +189,7 @@ class Runner:
         event["_leaseUntil"] = until
         state["_lease"] = {"owner": self.options.owner, "until": until}
         save(self.store, loaded)
+        self._claimed[row["sid"]] = row  # the stored record, untouched: what release restores
         return loaded, row["sid"]
 
     def load(self, sid: str) -> Loaded | None:
@@ -237,6 +241,7 @@ class Runner:
         """Store the outcomes of finished attempts, in one transaction."""
         with self.store.transaction():
             for loaded, sid, status in finished:
+                self._claimed.pop(sid, None)
                 box = loaded.box
                 event = box.events[sid]
                 event.pop("_leaseUntil", None)
@@ -271,11 +276,7 @@ class Runner:
     def _still_ours(self, loaded: Loaded, sid: str) -> bool:
         """Settle only an attempt nobody took over; keep an operator's pause made meanwhile."""
         stored = self.store.get_event(sid)
-        if (
-            stored is None
-            or stored.get("status") != "EXECUTING"
-            or stored.get("lockOwner") != self.options.owner
-        ):
+        if not self._mine(stored):
             now_status = stored.get("status") if stored else "deleted"
             self.summary.outcomes["superseded"] += 1
             self.summary.problems.append(
@@ -294,6 +295,7 @@ class Runner:
         event fails with the error instead of taking the whole run down."""
         message = self.redactor.scrub(f"internal error: {type(exc).__name__}: {exc}")
         self.summary.problems.append(f"event {sid}: {message}")
+        self._claimed.pop(sid, None)
         with self.store.transaction():
             fresh = self.load(loaded.box.instance["sid"])
             if fresh is None or not self._still_ours(fresh, sid):
@@ -316,11 +318,7 @@ class Runner:
         with self.store.transaction():
             for loaded, sid in inflight:
                 stored = self.store.get_event(sid)
-                if (
-                    stored is None
-                    or stored.get("status") != "EXECUTING"
-                    or stored.get("lockOwner") != self.options.owner
-                ):
+                if not self._mine(stored):
                     continue
                 stored["_leaseUntil"] = until
                 self.store.put_events([stored], simulated=loaded.simulated)
@@ -329,6 +327,52 @@ class Runner:
                     record, state = found
                     state["_lease"] = {"owner": self.options.owner, "until": until}
                     self.store.put_instance(record, state, simulated=loaded.simulated)
+
+    def _mine(self, stored: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
+        """Whether a stored event is an attempt of this runner's, still running."""
+        return (
+            stored is not None
+            and stored.get("status") == "EXECUTING"
+            and stored.get("lockOwner") == self.options.owner
+        )
+
+    def release(self, inflight: list[tuple[Loaded, str]]) -> None:
+        """Give the attempts in flight back, in one transaction: each event exactly as it was
+        before this runner claimed it (due again, same attempt number, hence the same
+        idempotency keys when it runs), its instance without this runner's lease. Calls
+        already sent are sent again by the next run, as after a crash."""
+        released = self.summary.outcomes["released"]
+        with self.store.transaction():
+            for loaded, sid in inflight:
+                before = self._claimed.pop(sid, None)
+                if before is None or not self._mine(self.store.get_event(sid)):
+                    continue  # an operator's change stands
+                self.store.put_events([before], simulated=loaded.simulated)
+                found = self.store.get_instance(loaded.box.instance["sid"])
+                if (
+                    found is not None
+                    and (found[1].get("_lease") or {}).get("owner") == self.options.owner
+                ):
+                    record, state = found
+                    state.pop("_lease", None)
+                    self.store.put_instance(record, state, simulated=loaded.simulated)
+                self.summary.outcomes["released"] += 1
+        if self.summary.outcomes["released"] > released:
+            self.summary.problems.append(
+                f"released {self.summary.outcomes['released'] - released} attempt(s) in flight: "
+                "their events are due again; calls they had sent are sent again by the next "
+                "run, with the same idempotency keys"
+            )
+
+    def interrupt(self) -> bool:
+        """A signal (Ctrl-C, SIGTERM): the first stops claiming and lets the attempts in flight
+        finish and be stored; the next releases them and stops at once. True on the first."""
+        first = not self.stopping
+        self.stopping = True
+        self.releasing = not first
+        if self._wake is not None:
+            self._wake.set()
+        return first
 
     async def run(self, on_progress: Callable[[RunSummary], None] | None = None) -> RunSummary:
         self.preflight()
@@ -343,12 +387,15 @@ class Runner:
             with self.redactor.guarding():
                 await self._loop(on_progress)
         finally:
-            self.pool.shutdown(wait=True)
+            if self.releasing:  # released attempts are abandoned: their threads end quickly
+                self.bridge.abandon()
+            self.pool.shutdown(wait=not self.releasing, cancel_futures=True)
             self.bridge.close()
         return self.summary
 
     async def _loop(self, on_progress: Callable[[RunSummary], None] | None) -> None:
         loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
         inflight: dict[asyncio.Future[str], tuple[Loaded, str]] = {}
         busy: set[str] = set()
         renew_every = self.options.lease.total_seconds() / 3
@@ -364,15 +411,13 @@ class Runner:
             if not inflight:
                 renewed = time.monotonic()
                 if self.options.watch and not self.stopping:
-                    await asyncio.sleep(self.options.interval)
+                    await self._nap(self.options.interval)
                     if not self.stopping:
                         self.preflight()  # a tick claims nothing that --env or a variable fails
                     continue
                 return
-            done, _ = await asyncio.wait(
-                inflight, timeout=renew_every, return_when=asyncio.FIRST_COMPLETED
-            )
-            if time.monotonic() - renewed >= renew_every:
+            done = await self._wait(inflight, renew_every)
+            if time.monotonic() - renewed >= renew_every and not self.releasing:
                 renewed = time.monotonic()
                 self.renew([v for f, v in inflight.items() if f not in done])
             finished: list[tuple[Loaded, str, str]] = []
@@ -386,8 +431,34 @@ class Runner:
                     finished.append((loaded, sid, future.result()))
             if finished:
                 self.settle(finished)
+            if self.releasing:
+                self.release(list(inflight.values()))
+                return
             if on_progress:
                 on_progress(self.summary)
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep between polls; a signal ends the nap."""
+        assert self._wake is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
+
+    async def _wait(
+        self, inflight: dict[asyncio.Future[str], tuple[Loaded, str]], timeout: float
+    ) -> set[asyncio.Future[Any]]:
+        """The attempts that finished within `timeout`; a signal ends the wait early."""
+        assert self._wake is not None
+        waker: asyncio.Future[Any] = asyncio.ensure_future(self._wake.wait())
+        waiting: set[asyncio.Future[Any]] = {*inflight, waker}
+        try:
+            done, _ = await asyncio.wait(
+                waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            waker.cancel()
+        self._wake.clear()
+        return {future for future in done if future is not waker}
 
 
 def strategy_settings(store: Store) -> SettingsFor:

@@ -36,14 +36,17 @@ __all__ = [
     "default_store_path",
     "event_rows",
     "instance_row",
+    "read_only_uri",
     "settings_digest",
     "utc_key",
 ]
 
 Record = dict[str, Any]
 TERMINAL_STATUSES = ("PROCESSED", "FAILED", "CANCELED")
+STORE_TABLES = ("strategies", "instances", "events")
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 PAGE_SIZE = 16384  # of new stores; an existing one keeps its own
+NEARLY_FULL = 1 << 20  # bytes free on a device below which a failed write means "disk is full"
 
 # SQLite primary result codes (`sqlite_errorcode & 0xFF`).
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
@@ -201,6 +204,27 @@ def _optional_key(value: Any) -> str | None:
 
 # --- the store ----------------------------------------------------------------------------------
 
+
+def _not_writable(file: Path) -> bool:
+    """An existing store whose file or folder this process may not write (SQLite needs the
+    folder for its journal and WAL files)."""
+    return file.exists() and not (os.access(file, os.W_OK) and os.access(file.parent, os.W_OK))
+
+
+def read_only_uri(file: Path) -> str:
+    """An SQLite URI that reads `file` without writing anything. In a folder where the WAL's
+    index (`-shm`) cannot be created SQLite cannot open a WAL store read-only at all, unless
+    told that the file is `immutable`. That is true enough there: nobody has it open in WAL
+    mode (the index would exist), and a store in a read-only folder is an archived copy."""
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(file))}?mode=ro"
+    shm = file.with_name(file.name + "-shm")
+    if not os.access(file.parent, os.W_OK) and not shm.exists():
+        uri += "&immutable=1"
+    return uri
+
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -310,6 +334,8 @@ class Store:
         self._depth = 0
         self._busy_timeout_ms = int(busy_timeout_ms)
         memory = str(path) == ":memory:"
+        self.readonly = False
+        target = ":memory:"
         if memory:
             self.path = ":memory:"
         else:
@@ -328,9 +354,11 @@ class Store:
                     f"({exc.strerror or exc}); set STRATEGY_DB to a writable path",
                     hint="STRATEGY_DB=/some/writable/folder/store.db",
                 ) from None
+            self.readonly = _not_writable(file)
+            target = read_only_uri(file) if self.readonly else self.path
         try:
             self._conn = sqlite3.connect(
-                self.path, timeout=self._busy_timeout_ms / 1000, isolation_level=None
+                target, timeout=self._busy_timeout_ms / 1000, isolation_level=None, uri=True
             )
         except sqlite3.Error as exc:
             raise self._error(exc) from None
@@ -361,6 +389,9 @@ class Store:
                 hint="set STRATEGY_DB to another file",
             )
         self._check_version(version)
+        if self.readonly:
+            self._open_read_only(version, tables)
+            return
         if version == 0 and not tables:
             # A new file: pick the page size before the first write fixes it. Records are ~1 KB
             # JSON texts; 16 KB pages hold a dozen, and a bulk write (a simulated portfolio)
@@ -384,6 +415,16 @@ class Store:
                 for migrate in MIGRATIONS[current:]:
                     migrate(self.db)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _open_read_only(self, version: int, tables: int) -> None:
+        """A store this process may not write is read as it is: no WAL switch, no migration
+        (an older schema is read as is: its tables and columns are the same)."""
+        if version == 0 and not tables:
+            raise StoreError(
+                f"{self.path}: the store is read-only and empty (never written)",
+                hint="set STRATEGY_DB to a writable path",
+            )
+        self.conn.execute("PRAGMA temp_store = MEMORY")
 
     def _use_wal(self, conn: sqlite3.Connection) -> None:
         """Switch the file to WAL. SQLite answers SQLITE_BUSY at once, without its busy
@@ -442,6 +483,25 @@ class Store:
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
+    def problems(self, limit: int = 100) -> list[str]:
+        """What is wrong with the file, one line per problem (none for a sound store): SQLite's
+        full integrity check (every page, every index against its table) and the tables a store
+        must have. A store can open and answer small queries while pages elsewhere are broken."""
+        try:
+            rows = self.conn.execute(f"PRAGMA integrity_check({int(limit)})").fetchall()
+            tables = {
+                name
+                for (name,) in self.conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                )
+            }
+        except sqlite3.Error as exc:  # too broken to be checked at all
+            return [f"cannot be checked: {exc}"]
+        lines = (line.strip() for (text,) in rows for line in str(text).splitlines())
+        found = [line for line in lines if line and line != "ok" and not line.startswith("***")]
+        found += [f"table {name!r} is missing" for name in STORE_TABLES if name not in tables]
+        return found
+
     # --- errors and transactions ----------------------------------------------------------------
 
     def _error(self, exc: sqlite3.Error) -> StoreError:
@@ -465,12 +525,18 @@ class Store:
                 f"{where}: store is corrupt ({text}); restore it from a backup or move it away",
                 hint="moving the file away starts an empty store",
             )
+        if self.readonly and (primary == _READONLY or "readonly" in low):
+            return StoreError(
+                f"{where}: the store is read-only (its file or folder is not writable) and "
+                "this command writes to it; nothing was changed",
+                hint="run it as a user who may write the store, or set STRATEGY_DB",
+            )
         if primary == _READONLY or "readonly" in low or "read-only" in low:
             return StoreError(
                 f"{where}: store is read-only ({text}); check the file's permissions",
                 hint="or set STRATEGY_DB to a writable path",
             )
-        if primary == _FULL or "disk is full" in low:
+        if primary == _FULL or "disk is full" in low or (primary == _IOERR and self._device_full()):
             return StoreError(f"{where}: disk is full; free some space and try again")
         if primary in (_CANTOPEN, _IOERR) or "unable to open" in low:
             return StoreError(
@@ -480,6 +546,17 @@ class Store:
         if isinstance(exc, sqlite3.IntegrityError):
             return StoreError(f"{where}: conflicting record ({text})")
         return StoreError(f"{where}: store error ({text})")
+
+    def _device_full(self) -> bool:
+        """SQLite reports a write that found no space as an I/O error when it was extending the
+        WAL or its index: ask the file system whether that was the cause."""
+        if self.path == ":memory:":
+            return False
+        try:
+            stats = os.statvfs(Path(self.path).parent)
+        except OSError:
+            return False
+        return stats.f_bavail * stats.f_frsize < NEARLY_FULL
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -867,7 +944,7 @@ class Store:
                 self._use_wal(self.conn)
 
     def _leave_wal(self) -> bool:
-        if self.path == ":memory:" or self._depth:
+        if self.path == ":memory:" or self._depth or self.readonly:
             return False
         conn = self.conn
         conn.execute("PRAGMA busy_timeout = 0")  # someone else has it open: keep WAL, at once

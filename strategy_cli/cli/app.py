@@ -80,6 +80,9 @@ def _command_word(args: list[str]) -> str | None:
 
 
 def main() -> None:
+    from .interrupts import sigterm_as_ctrl_c
+
+    sigterm_as_ctrl_c()
     _standard_streams()
     _register(_command_word(sys.argv[1:]))
     try:

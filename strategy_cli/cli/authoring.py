@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import ExitCode, StrategyError, UsageError
+from ..errors import ExitCode, UsageError
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_TITLE = "Execution strategy file"
@@ -86,14 +86,6 @@ def rules_table() -> list[dict[str, str]]:
     ]
 
 
-def _write(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise StrategyError(f"{path}: cannot write: {exc.strerror or exc}") from None
-
-
 # --- commands ---------------------------------------------------------------------------------
 
 
@@ -113,7 +105,9 @@ def schema(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        _write(output, text)
+        from ..adapters.atomic import write_atomic
+
+        write_atomic(output, text)
         typer.echo(f"wrote {output}", err=True)
     return ExitCode.OK
 
@@ -140,7 +134,9 @@ def init(
     target = output or Path(f"{name}.yaml")
     if target.exists() and not force:
         raise UsageError(f"{target} already exists (pass --force to overwrite it)")
-    _write(target, starter_text(name))
+    from ..adapters.atomic import write_atomic
+
+    write_atomic(target, starter_text(name), replace=force)
     _print_next_steps(target)
     return ExitCode.OK
 

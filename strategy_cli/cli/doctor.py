@@ -10,7 +10,10 @@ from .common import DbOption, FormatOption, ReadFormat
 
 
 def doctor(db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
-    """Print versions, the store path and schema version, config files found; check the store opens.
+    """Print versions, the store path and schema version, config files found; check the store.
+
+    The store check is SQLite's full integrity check: exit 1, with one line per problem, when
+    the store cannot be opened or is corrupt.
 
     Example: strategy doctor --format json
     """
@@ -80,19 +83,23 @@ def _store(db: str | None) -> dict[str, Any]:
             "ok": True,
             "instances": 0,
             "error": None,
+            "problems": [],
+            "readOnly": False,
             "note": "not created yet: the first command that writes creates it",
         }
     try:
         with open_store(db) as store:
-            instances = store.conn.execute("SELECT count(*) FROM instances").fetchone()[0]
-            problems = store.damaged_records()
+            # the file's own integrity first; a sound file may still hold records
+            # edited by hand, which no command could use
+            problems = store.problems() or store.damaged_records()
             return {
                 "path": str(store.path),
                 "schemaVersion": store.schema_version,
                 "ok": not problems,
-                "instances": instances,
-                "error": f"{len(problems)} damaged record(s)" if problems else None,
+                "instances": None if problems else _count(store),
+                "error": f"store is corrupt ({len(problems)} problem(s))" if problems else None,
                 "problems": problems,
+                "readOnly": store.readonly,
             }
     except StrategyError as exc:
         from ..adapters.store import default_store_path
@@ -103,10 +110,17 @@ def _store(db: str | None) -> dict[str, Any]:
             "ok": False,
             "instances": None,
             "error": exc.message,
+            "problems": [],
+            "readOnly": None,
         }
 
 
+def _count(store: Any) -> int:
+    return int(store.conn.execute("SELECT count(*) FROM instances").fetchone()[0])
+
+
 def _print(report: dict[str, Any]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from .console import out
@@ -117,15 +131,17 @@ def _print(report: dict[str, Any]) -> None:
         table.add_row(name, version or "[red]not installed[/]")
     console.print(table)
     store = report["store"]
-    mark = "[green]ok[/]" if store["ok"] else f"[red]cannot open[/]: {store['error']}"
+    mark = "[green]ok[/]" if store["ok"] else "[red]cannot open[/]: " + escape(store["error"])
+    if store["problems"]:
+        mark = "[red]" + escape(store["error"]) + "[/]"
     if store.get("note"):
         mark = store["note"]
-    if store.get("problems"):
-        mark = f"[red]{store['error']}[/]"
+    if store.get("readOnly"):
+        mark += " (read-only)"
     console.print(
-        f"store: {store['path']} (schema {store['schemaVersion']}) {mark}", soft_wrap=True
+        f"store: {escape(store['path'])} (schema {store['schemaVersion']}) {mark}", soft_wrap=True
     )
-    for problem in store.get("problems") or ():
+    for problem in store["problems"]:
         console.print(f"  problem: {problem}", markup=False, soft_wrap=True)
     for key, label in (("project", "project config"), ("profiles", "profiles")):
         console.print(f"{label}: {report['config'][key] or 'none found'}", soft_wrap=True)

@@ -6,7 +6,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-ORDER = ("processed", "retried", "paused", "on hold", "failed", "configuration error", "superseded")
+ORDER = (
+    "processed",
+    "retried",
+    "paused",
+    "on hold",
+    "failed",
+    "configuration error",
+    "superseded",
+    "released",
+)
 
 
 @contextmanager

@@ -114,7 +114,9 @@ def _run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
     import signal
 
     from ..adapters.runner import Runner
+    from ..errors import ExitCode
     from .console import err, out, write_json
+    from .interrupts import sigterm_as_ctrl_c
     from .render_run import live_progress, print_configuration_errors, print_summary, summary_json
 
     runner = Runner(store, hooks, options)
@@ -127,6 +129,7 @@ def _run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
             return await runner.run(update)
 
     summary = asyncio.run(main())
+    sigterm_as_ctrl_c()  # the loop's handlers are gone; the summary is still to be written
     if format is ReadFormat.json:
         write_json(summary_json(summary, interrupted=runner.stopping))
     else:
@@ -134,6 +137,8 @@ def _run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
         print_configuration_errors(err(), summary)
     for problem in summary.problems:
         err().print(f"[yellow]warning:[/] {problem}", markup=True, soft_wrap=True, highlight=False)
+    if runner.stopping:
+        raise typer.Exit(ExitCode.INTERRUPTED)  # the summary says it: no "error:" line
     failed = summary.outcomes.get("failed") or summary.outcomes.get("configuration error")
     return 1 if failed else 0
 
@@ -141,9 +146,12 @@ def _run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
 def _stop(runner: Any) -> None:
     from .console import err
 
-    if not runner.stopping:
-        err().print("stopping: finishing the steps in flight (Ctrl-C again does not force)")
-    runner.stopping = True
+    if runner.interrupt():
+        err().print(
+            "stopping: finishing the attempts in flight (Ctrl-C again releases them and stops)"
+        )
+    else:
+        err().print("stopping now: releasing the attempts in flight; their events are due again")
 
 
 def register(app: typer.Typer) -> None:

@@ -82,13 +82,19 @@ def simulate(
     zone = zone_of(loaded.settings)
     plan = load_scenario(scenario, loaded.settings) if scenario else None
     if instances_file is not None:
-        with open_store(db) as store, store.bulk_transaction():
-            record, _ = apply_strategy(store, loaded)
-            result = _portfolio(
-                store, record, loaded.settings, instances_file, cycles, plan, forecast
-            )
-        # Printed once committed: output that cannot be written (a closed pipe) loses nothing.
-        render_portfolio(result, format is TimelineFormat.json, store.path)
+        from .interrupts import deferrable
+
+        with deferrable() as interrupts:
+            with open_store(db) as store, store.bulk_transaction():
+                record, _ = apply_strategy(store, loaded)
+                result = _portfolio(
+                    store, record, loaded.settings, instances_file, cycles, plan, forecast
+                )
+                interrupts.hold()  # the commit is next: a signal from now on cannot undo it
+            # Printed once committed: output that cannot be written (a closed pipe) loses nothing.
+            render_portfolio(result, format is TimelineFormat.json, store.path)
+        if interrupts.received:
+            _committed_before(interrupts.received, result.instances, store.path)
         return 0
     # Everything the user typed is checked before the store is touched: a mistake stores nothing.
     attrs = checked_attributes(loaded.settings, json_argument(attributes, "--attributes"))
@@ -100,6 +106,20 @@ def simulate(
         store.put_events(box.events.values(), simulated=True)
     _render(box, format, zone, record["name"])
     return 0
+
+
+def _committed_before(signum: int, instances: int, path: str) -> None:
+    import signal
+
+    from .console import err
+
+    name = signal.Signals(signum).name
+    err().print(
+        f"{name} arrived after the commit: the {instances} simulated instance(s) are stored "
+        f"in {path}",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _now_minute() -> Any:
