@@ -8,7 +8,7 @@ from enum import IntEnum
 class ExitCode(IntEnum):
     OK = 0
     FAILED = 1  # findings, or an operation that did not succeed
-    USAGE = 2  # bad flags, unreadable paths, malformed option values
+    USAGE = 2  # bad flags, missing paths, malformed option values
     INTERRUPTED = 130
 
 

@@ -1,8 +1,8 @@
 """Loopback HTTP servers for the remote-mode tests: a platform emulator and scripted failures.
 
 Everything binds to 127.0.0.1 on a free port and runs in daemon threads, so a test that forgets
-to stop a server cannot hang the run. The CLI under test runs as a subprocess and talks to them
-over real sockets.
+to stop a server cannot hang the run. The CLI under test runs through its real main() (in this
+process, or as a subprocess) and talks to them over real sockets.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -23,11 +22,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from clikit import Result, run_main
+
 LOOPBACK = "127.0.0.1"
 TASKS_PATH = "/execution-instance/{sid}/get-tasks"
 
-# Variables that would send the CLI's requests somewhere else than the loopback test servers.
-_PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+# Remote settings from outside that would point the CLI somewhere else than the test servers.
+_REMOTE_VARS = ("STRATEGY_API_URL", "STRATEGY_SECRET", "STRATEGY_DB")
 
 
 def free_port() -> int:
@@ -54,27 +55,15 @@ def wait_for_port(
 
 
 def cli_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for a CLI subprocess: no remote settings or proxies leak in from outside."""
-    env = {k: v for k, v in os.environ.items() if k not in _PROXY_VARS}
-    for name in ("STRATEGY_API_URL", "STRATEGY_SECRET", "STRATEGY_DB"):
-        env.pop(name, None)
-    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    env["COLUMNS"] = "120"
-    env.update(extra or {})
-    return env
+    """The environment for a CLI subprocess: no remote settings leak in from outside (the
+    suite's fixture already keeps proxies to loopback)."""
+    env = {k: v for k, v in os.environ.items() if k not in _REMOTE_VARS}
+    return {**env, "COLUMNS": "120", **(extra or {})}
 
 
-def run_cli(
-    *args: str, env: Mapping[str, str] | None = None, timeout: float = 90.0
-) -> subprocess.CompletedProcess[str]:
-    """`strategy ARGS...` as a subprocess, with a hard timeout."""
-    return subprocess.run(
-        [sys.executable, "-m", "strategy_cli", *args],
-        capture_output=True,
-        text=True,
-        env=cli_env(env),
-        timeout=timeout,
-    )
+def run_cli(*args: str, env: Mapping[str, str] | None = None) -> Result:
+    """`strategy ARGS...` in this process, through the real main(), in the same environment."""
+    return run_main(*args, env={**dict.fromkeys(_REMOTE_VARS), "COLUMNS": "120", **(env or {})})
 
 
 # --- scripted servers -------------------------------------------------------------------------

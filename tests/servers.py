@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import json
 import os
 import socket
@@ -25,12 +24,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, quote_plus, urlsplit
+
+from clikit import Result, environment, run_main
 
 # --- the recording server -----------------------------------------------------------------------
 
@@ -337,17 +338,6 @@ def strategy_doc(
     return doc
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
 ROOT = Path(__file__).resolve().parent.parent
 PAST = "2024-01-01T00:00:00Z"
 
@@ -361,21 +351,8 @@ class RunKit:
         self._files = 0
 
     def cli(self, *args: str) -> Result:
-        """`strategy ARGS` in this process (monkeypatches apply); output captured."""
-        from strategy_cli.cli.app import main
-
-        out, err = io.StringIO(), io.StringIO()
-        argv = sys.argv
-        sys.argv = ["strategy", *args]
-        code = 0
-        try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        finally:
-            sys.argv = argv
-        return Result(code, out.getvalue(), err.getvalue())
+        """`strategy ARGS` in this process (monkeypatches apply), through the real main()."""
+        return run_main(*args)
 
     def spawn(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         """`strategy ARGS` as a child process (its own pid, to kill)."""
@@ -510,18 +487,8 @@ def secret_shapes(secret: str) -> set[str]:
     return {s for s in shapes if len(s) >= 4}
 
 
-@contextlib.contextmanager
-def env_vars(**values: str) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+def env_vars(**values: str) -> contextlib.AbstractContextManager[None]:
+    return environment(values)
 
 
 if __name__ == "__main__":

@@ -7,16 +7,14 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 import yaml
+from clikit import run_main
 from conftest import ROOT, SAMPLES
 from jsonschema import Draft202012Validator
-from typer.testing import CliRunner
 
 from strategy_cli.cli import authoring
 from strategy_cli.core.rules_registry import RULES
@@ -26,16 +24,7 @@ RULES_DOC = ROOT / "docs" / "rules.md"
 SAMPLE_FILES = sorted(SAMPLES.glob("*.yaml"))
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "strategy_cli", *args], capture_output=True, text=True, cwd=cwd
-    )
-
-
-def invoke(*args: str) -> Any:
-    app = typer.Typer()
-    authoring.register(app)
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+run = run_main  # `strategy ARGS` in this process, through the real main()
 
 
 def lint_json(path: Path, *flags: str) -> tuple[int, dict[str, Any]]:
@@ -65,12 +54,12 @@ def test_committed_schema_is_up_to_date() -> None:
 
 
 def test_schema_command_prints_the_schema_and_writes_output(tmp_path: Path) -> None:
-    result = invoke("schema")
-    assert result.exit_code == 0
+    result = run("schema")
+    assert result.code == 0
     assert result.stdout == authoring.schema_text()
     target = tmp_path / "out" / "strategy.schema.json"
-    result = invoke("schema", "--output", str(target))
-    assert result.exit_code == 0
+    result = run("schema", "--output", str(target))
+    assert result.code == 0
     assert target.read_text(encoding="utf-8") == authoring.schema_text()
 
 
@@ -200,8 +189,8 @@ def test_init_rejects_names_that_are_not_slugs(tmp_path: Path, name: str) -> Non
 
 
 def test_rules_json_lists_every_rule() -> None:
-    result = invoke("rules", "--format", "json")
-    assert result.exit_code == 0
+    result = run("rules", "--format", "json")
+    assert result.code == 0
     rows = json.loads(result.stdout)
     assert [r["rule"] for r in rows] == list(RULES)
     for row in rows:
@@ -248,8 +237,8 @@ def test_pre_commit_hook_definition() -> None:
 
 @pytest.mark.parametrize("command", ["schema", "init", "rules"])
 def test_help_has_an_example(command: str) -> None:
-    result = invoke(command, "--help")
-    assert result.exit_code == 0
+    result = run(command, "--help")
+    assert result.code == 0
     assert "Example: strategy " + command in result.stdout
 
 

@@ -1,6 +1,6 @@
-"""Operating strategies, instances and events on a real store file (SEMANTICS.md sections 3-4).
+"""Operating strategies, instances and events on a real store file (docs/semantics.md sections 3, 4 and 11).
 
-Two layers: the typer app in-process through `CliRunner` (every command, every bad input), and
+Two layers: the real `main()` in-process (every command, every bad input), and
 `python -m strategy_cli` subprocesses for what a user sees (exit codes, one-line errors, no
 traceback), an end-to-end scenario, and two processes writing one store at once.
 """
@@ -16,18 +16,15 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from clikit import Result, run_main
 from conftest import SAMPLES
-from typer.testing import CliRunner
 
 from strategy_cli.adapters.store import Store
-from strategy_cli.cli import app as app_module
-from strategy_cli.errors import StrategyError
 
 LOAN = SAMPLES / "loan-collection.yaml"
 ONBOARDING = SAMPLES / "onboarding.yaml"
@@ -87,35 +84,9 @@ TERMINAL = {"PROCESSED", "FAILED", "CANCELED"}
 # --- running the CLI ------------------------------------------------------------------------------
 
 
-def _registered() -> Any:
-    """The app with its commands; main() registers them per call, so register once here."""
-    app = app_module.app
-    if not any(group.name == "instance" for group in app.registered_groups):
-        app_module._register()
-    return app
-
-
-@dataclass
-class Out:
-    code: int
-    stdout: str
-    stderr: str
-    error: StrategyError | None = None
-
-    def json(self) -> Any:
-        assert self.code == 0, f"exit {self.code}: {self.stderr} {self.error}"
-        return json.loads(self.stdout)
-
-
-def cli(*args: str | Path) -> Out:
-    """`strategy ARGS` through CliRunner; a StrategyError is what main() turns into its code."""
-    result = CliRunner().invoke(_registered(), [str(a) for a in args], catch_exceptions=True)
-    exc = result.exception
-    if isinstance(exc, StrategyError):
-        return Out(int(exc.code), result.stdout, result.stderr, exc)
-    if exc is not None and not isinstance(exc, SystemExit):
-        raise exc  # a crash is a bug: show its traceback
-    return Out(result.exit_code, result.stdout, result.stderr)
+def cli(*args: str | Path) -> Result:
+    """`strategy ARGS` in this process, through the real main()."""
+    return run_main(*args)
 
 
 def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -237,10 +208,10 @@ def test_apply_twice_is_a_noop_and_a_change_makes_a_new_version(tmp_path: Path, 
 def test_show_and_apply_errors(tmp_path: Path, loan_db: Path) -> None:
     typo = cli("show", "loan-colection", "--db", loan_db)
     assert typo.code == 1 and typo.error is not None
-    assert typo.error.hint == "did you mean 'loan-collection'?"
+    assert typo.hint == "did you mean 'loan-collection'?"
     missing = cli("show", "loan-collection", "--version", "7", "--db", loan_db)
     assert missing.code == 1 and missing.error is not None
-    assert "version 7" in missing.error.message and "1" in (missing.error.hint or "")
+    assert "version 7" in missing.error and "1" in (missing.hint or "")
 
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: broken\nsettings: {nope: 1}\n", encoding="utf-8")
@@ -290,17 +261,17 @@ def test_create_from_a_stored_name_and_from_a_file(tmp_path: Path, loan_db: Path
 
 
 def test_create_rejects_bad_input_and_stores_nothing(tmp_path: Path, db: Path) -> None:
-    def attempt(*args: str | Path) -> Out:
+    def attempt(*args: str | Path) -> Result:
         return cli("instance", "create", *args, "--db", db)
 
     unknown = attempt("loan-colection")
     assert unknown.code == 1 and unknown.error is not None
-    assert "no strategy 'loan-colection'" in unknown.error.message
+    assert "no strategy 'loan-colection'" in unknown.error
 
     bad = {"loanId": 7, "firstDueDate": "soon", "amountCents": -1, "extra": True}
     invalid = attempt(LOAN, "--attributes", json.dumps(bad))
     assert invalid.code == 1 and invalid.error is not None
-    assert "nothing was stored" in invalid.error.message
+    assert "nothing was stored" in invalid.error
     for path in (
         "/loanId",
         "(root): missing required property 'customerEmail'",
@@ -320,7 +291,7 @@ def test_create_rejects_bad_input_and_stores_nothing(tmp_path: Path, db: Path) -
     assert attempt(LOAN, "-a", good, "--start", "yesterday").code == 2
     assert attempt(LOAN, "-a", good, "--end", "2026-13-01").code == 2
     backwards = attempt(LOAN, "-a", good, "--start", START, "--end", "2025-12-01T00:00:00Z")
-    assert backwards.code == 2 and "--end" in str(backwards.error)
+    assert backwards.code == 2 and "--end" in (backwards.error or "")
     assert not db.exists() or counts(db) == (0, 0, 0)
 
 
@@ -396,7 +367,7 @@ def test_show_timeline_and_tasks(loan_db: Path) -> None:
 
 
 def check_tasks_document(tasks: list[dict[str, Any]], sid: str) -> None:
-    """`instance tasks --format json` is the platform's get-tasks response, SEMANTICS.md §4."""
+    """`instance tasks --format json` is the platform's get-tasks response, docs/semantics.md section 4."""
     assert isinstance(tasks, list)
     assert_no_private_keys(tasks)
     dates = []
@@ -435,9 +406,9 @@ def test_pause_resume_skip_cycle_cancel(tmp_path: Path, db: Path) -> None:
     def refused(verb: str, *words: str) -> None:
         out = cli("instance", verb, sid, "--db", db)
         assert out.code == 1 and out.error is not None, (verb, out)
-        assert "\n" not in out.error.message
+        assert out.stderr.splitlines()[0] == f"error: {out.error}"  # one line
         for word in words:
-            assert word in out.error.message
+            assert word in out.error
 
     refused("resume", "ACTIVE", "only a PAUSED one")
     paused = op("pause")
@@ -457,7 +428,8 @@ def test_pause_resume_skip_cycle_cancel(tmp_path: Path, db: Path) -> None:
     ]
     # Month anchoring: the Jan 31 schedule runs on Feb 28 (clamped), then Mar 31.
     assert skipped["instance"]["executionDate"] == "2026-02-28T09:00:00+01:00"
-    assert skipped["instance"]["executionDay"] == 31  # the intended day (SEMANTICS.md §2)
+    # the intended day (docs/semantics.md section 2)
+    assert skipped["instance"]["executionDay"] == 31
 
     resumed = op("resume")
     assert resumed["instance"]["status"] == "ACTIVE"
@@ -578,7 +550,7 @@ def test_sid_resolution(loan_db: Path) -> None:
     sid = inst["sid"]
     twins(loan_db, sid)
 
-    def show(kind: str, text: str) -> Out:
+    def show(kind: str, text: str) -> Result:
         return cli(kind, "show", text, "--db", loan_db, "--format", "json")
 
     assert show("instance", sid).json()["sid"] == sid
@@ -587,20 +559,20 @@ def test_sid_resolution(loan_db: Path) -> None:
     for kind in ("instance", "event"):
         ambiguous = show(kind, "abcdef12-0000")
         assert ambiguous.code == 1 and ambiguous.error is not None
-        assert "ambiguous" in ambiguous.error.message
-        assert TWIN_A in ambiguous.error.message and TWIN_B in ambiguous.error.message
+        assert "ambiguous" in ambiguous.error
+        assert TWIN_A in ambiguous.error and TWIN_B in ambiguous.error
         short = show(kind, "abcdef1")  # 7 characters: too short even where it would be unique
         assert short.code == 1 and short.error is not None
-        assert "at least 8" in short.error.message
+        assert "at least 8" in short.error
     unique_but_short = show("instance", sid[:7])
     assert unique_but_short.code == 1 and unique_but_short.error is not None
-    assert unique_but_short.error.hint == f"did you mean {sid}?"
+    assert unique_but_short.hint == f"did you mean {sid}?"
 
     typo = sid[:-1] + ("0" if sid[-1] != "0" else "1")
     missing = show("instance", typo)
     assert missing.code == 1 and missing.error is not None
-    assert missing.error.message == f"no instance '{typo}' in the store"
-    assert missing.error.hint == f"did you mean {sid}?"
+    assert missing.error == f"no instance '{typo}' in the store"
+    assert missing.hint == f"did you mean {sid}?"
     nothing = show("event", "ffffffff-ffff")
     assert nothing.code == 1 and "no event" in str(nothing.error)
     for verb in ("timeline", "tasks", "pause", "resume", "skip-cycle", "cancel"):

@@ -1,6 +1,6 @@
 """`strategy instance tasks` in remote mode, against loopback servers (tests/remote_servers.py).
 
-The CLI runs as a real subprocess; every failure must be one `error:` line on stderr (plus, at
+The CLI runs through its real main(); every failure must be one `error:` line on stderr (plus, at
 most, the CLI's usual `hint:` line), the documented exit code, and never the secret.
 """
 

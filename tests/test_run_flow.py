@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -160,7 +160,9 @@ def test_pause_before_cancel_then_resume(
 
     server.route("POST /hook", Reply(200, {"ok": True}))
     assert kit.cli("instance", "resume", sid, "--db", str(kit.db)).code == 0
-    clock.advance(seconds=2)  # the operator's resume used the real clock, which moved on
+    # The operator's resume used the real clock, which moved on (by seconds on a loaded machine):
+    # run just after it.
+    clock.now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
     r = kit.run()
     assert r.code == 0 and "1 processed" in r.out
     event = kit.event(sid)

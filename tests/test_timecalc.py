@@ -1,4 +1,4 @@
-"""Tests for strategy_cli.core.timecalc (SEMANTICS.md section 2)."""
+"""Tests for strategy_cli.core.timecalc (docs/semantics.md section 2)."""
 
 from __future__ import annotations
 

@@ -7,27 +7,24 @@ end-to-end runs use a subprocess.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import jsonschema
 import pytest
 import yaml
+from clikit import Result, run_main
 from conftest import ROOT, SAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from strategy_cli.core.rules_registry import RULES
+from strategy_cli.core.rules_registry import FILE_RULES, RULES
 
 SAMPLE = SAMPLES / "loan-collection.yaml"
 SAMPLE_TEXT = SAMPLE.read_text(encoding="utf-8")
@@ -44,40 +41,15 @@ TEXT_HEAD = re.compile(
 )
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
+class Run(Result):
+    def json(self, code: int | None = None) -> Any:
+        return super().json(code)  # findings come with exit 1, in the same document
 
 
 def run(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> Run:
-    """`strategy validate ARGS` in this process."""
-    from strategy_cli.adapters import config
-    from strategy_cli.cli import app, console
-
-    # One process runs many commands here: forget what a real run would only compute once.
-    console._out_for.cache_clear()  # a console bound to an earlier test's stdout
-    config._config_in.cache_clear()  # configuration files written by the test
-    out, err = io.StringIO(), io.StringIO()
-    stdin_stream = io.TextIOWrapper(io.BytesIO(stdin or b""), encoding="utf-8")
-    code: Any = None
-    with (
-        mock.patch.object(sys, "argv", ["strategy", "validate", *args]),
-        mock.patch.object(sys, "stdin", stdin_stream),
-        mock.patch.dict(os.environ, env or {}),
-        contextlib.redirect_stdout(out),
-        contextlib.redirect_stderr(err),
-    ):
-        try:
-            app.main()
-        except SystemExit as exc:
-            code = exc.code
-    result = Run(int(code or 0), out.getvalue(), err.getvalue())
-    assert "Traceback" not in result.out + result.err, result
+    """`strategy validate ARGS` in this process: never a traceback, never an internal error."""
+    result = Run(**vars(run_main("validate", *args, input=stdin, env=env)))
+    assert "Traceback" not in result.text, result
     assert "internal error" not in result.err, result
     return result
 
@@ -157,7 +129,7 @@ def test_json_format_has_exactly_the_documented_keys(tmp_path: Path) -> None:
     assert result.code == 1
     doc = result.json()
     assert set(doc) == {"summary", "findings"}
-    assert doc["summary"] == {"files": 3, "errors": 1, "warnings": 1}
+    assert doc["summary"] == {"files": 3, "errors": 1, "warnings": 1, "skippedHidden": 0}
     assert len(doc["findings"]) == 2
     for finding in doc["findings"]:
         assert set(finding) == JSON_FINDING_KEYS
@@ -274,7 +246,8 @@ def test_sarif_output_of_every_rule_is_valid(tmp_path: Path) -> None:
     as_json = run(str(tmp_path / "fixtures"), "--format", "json").json()
     results = document["runs"][0]["results"]
     assert len(results) == len(as_json["findings"])
-    assert {r["ruleId"] for r in results} == set(RULES)  # every rule fires in some fixture
+    # every rule fires in some fixture (the file's own problems in test_validate_limits)
+    assert {r["ruleId"] for r in results} == set(RULES) - FILE_RULES
     rules = document["runs"][0]["tool"]["driver"]["rules"]
     assert {r["id"] for r in rules} >= set(RULES)
     for result, finding in zip(results, as_json["findings"], strict=True):
@@ -352,6 +325,7 @@ def test_directories_are_searched_recursively(tmp_path: Path) -> None:
     result = run(str(tmp_path), "--format", "json")
     doc = result.json()
     assert doc["summary"]["files"] == 3
+    assert doc["summary"]["skippedHidden"] == 2  # .hidden/ and a/.draft.yaml, counted
     files = [f["file"] for f in doc["findings"]]
     assert files == [str(tmp_path / "a" / "b" / "deep.yml"), str(tmp_path / "a" / "c.json")]
     assert result.code == 1
@@ -361,7 +335,7 @@ def test_files_and_folders_mixed_in_one_run(tmp_path: Path) -> None:
     one = write(tmp_path / "one" / "x.yaml", UNKNOWN_TASK)
     write(tmp_path / "two" / "y.yaml", "")
     doc = run(str(one), str(tmp_path / "two"), "--format", "json").json()
-    assert doc["summary"] == {"files": 2, "errors": 2, "warnings": 0}
+    assert doc["summary"] == {"files": 2, "errors": 2, "warnings": 0, "skippedHidden": 0}
 
 
 SOURCE_PROBLEMS = {
@@ -402,19 +376,21 @@ def test_an_unreadable_file_does_not_stop_the_others(
     write(tmp_path / "a.yaml", UNKNOWN_TASK)
     locked = write(tmp_path / "b-locked.yaml", SAMPLE_TEXT)
     write(tmp_path / "c.yaml", with_implicit_end())
-    real_read_bytes = Path.read_bytes
+    real_open = Path.open
 
-    def read_bytes(self: Path) -> bytes:
+    def open_(self: Path, *args: Any, **kwargs: Any) -> Any:
         if self.name == locked.name:
             raise PermissionError(13, "Permission denied", str(self))
-        return real_read_bytes(self)
+        return real_open(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", open_)
     result = run(str(tmp_path), "--format", "json")
-    assert result.code in (1, 2)
-    assert locked.name in result.out + result.err
-    rules = {f["rule"] for f in json.loads(result.out)["findings"]}
-    assert {"unknown-task", "implicit-end"} <= rules
+    assert result.code == 1
+    findings = json.loads(result.out)["findings"]
+    assert {"unknown-task", "implicit-end"} <= {f["rule"] for f in findings}
+    [problem] = [f for f in findings if f["file"] == str(locked)]
+    assert (problem["rule"], problem["line"], problem["column"]) == ("file-unreadable", 1, 1)
+    assert "Permission denied" in problem["message"]
 
 
 # ---- exit codes --------------------------------------------------------------------------------
@@ -608,11 +584,12 @@ def test_rule_fixtures_through_the_command(tmp_path: Path) -> None:
     result = run(str(tmp_path / "fixtures"), "--format", "json")
     assert result.code == 1
     doc = result.json()
-    assert doc["summary"]["files"] == 2 * len(RULES)
+    with_fixtures = set(RULES) - FILE_RULES  # the file's own problems: see test_validate_limits
+    assert doc["summary"]["files"] == 2 * len(with_fixtures)
     got: dict[str, set[tuple[str, int]]] = {}
     for f in doc["findings"]:
         got.setdefault(f["file"], set()).add((f["rule"], f["line"]))
-    for rule in RULES:
+    for rule in with_fixtures:
         bad = tmp_path / "fixtures" / rule / "bad.yaml"
         assert got.get(str(bad)) == _markers(bad.read_bytes()), rule
         assert str(tmp_path / "fixtures" / rule / "good.yaml") not in got

@@ -8,6 +8,9 @@ callback `module.function` (the module's `__name__`, e.g. `my_callbacks.approve`
 A name that no module defines fails the step that uses it (controller, controllerCallback,
 resumeControllerCallback, ifCallback); the schedule's callbacks (createIf, runOnCycleCallback,
 nextCycleDateCallback, retryEventCallback) fall back to their declared defaults.
+
+Importing runs the module: only the commands that execute or steer instances do it. `validate`
+reads the source instead (adapters/callback_source.py).
 """
 
 from __future__ import annotations
@@ -19,10 +22,10 @@ from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from ..core.callbacks import DEFAULTS, CallbackError, CallbackKind
+from ..core.callbacks import DEFAULTS, CallbackError, CallbackKind, answers_to
 from ..errors import UsageError
 
-# Callbacks that belong to a step: an unknown name fails that step (SEMANTICS.md section 5).
+# Callbacks that belong to a step: an unknown name fails that step (docs/semantics.md section 7).
 STEP_KINDS = frozenset(
     {"controller", "controllerCallback", "resumeControllerCallback", "ifCallback"}
 )
@@ -61,10 +64,10 @@ def load_callbacks(
     for name in modules:
         module = _import(name)
         own = _registry_of(module)
-        registry.update(own)
         # `module.function` names work too, so strategies can say where a callback lives.
-        short = module.__name__.rsplit(".", 1)[-1]
-        registry.update({f"{short}.{key}": fn for key, fn in own.items()})
+        registry.update(
+            {alias: own[key] for alias, key in answers_to(module.__name__, own).items()}
+        )
     return ModuleCallbacks(registry, env)
 
 
@@ -103,5 +106,4 @@ def _registry_of(module: Any) -> dict[str, Callable[..., Any]]:
     }
     if isinstance(explicit, Mapping):
         found.update({str(k): v for k, v in explicit.items() if callable(v)})
-    prefix = f"{module.__name__}."
-    return {**found, **{k if "." in k else prefix + k: v for k, v in found.items()}}
+    return found

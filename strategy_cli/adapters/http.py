@@ -156,7 +156,7 @@ class Stats:
 
 
 class HttpExecutor:
-    """Executes action steps as real HTTP calls (SEMANTICS.md section 6)."""
+    """Executes action steps as real HTTP calls (docs/semantics.md section 8)."""
 
     def __init__(
         self,

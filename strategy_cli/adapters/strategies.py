@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..core.document import Document
 from ..core.findings import Finding
+from ..core.limits import MAX_FILE_BYTES
 from ..core.lint import lint_document
 from ..core.models import Settings, StrategyFile
 from ..core.records import new_sid
@@ -43,13 +44,14 @@ class LoadedStrategy:
     document: Document | None = None
 
 
-def load_strategy_file(path: str | Path) -> LoadedStrategy:
-    """Read, lint and parse a strategy file; any error stops here with its position."""
+def load_strategy_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> LoadedStrategy:
+    """Read, lint and parse a strategy file; any error stops here with its position.
+    A file larger than `max_bytes` is not read (the error is a file-too-large finding)."""
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"{path}: no such file")
     try:
-        doc = load_path(p, str(path))
+        doc = load_path(p, str(path), max_bytes)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
     findings = lint_document(doc, config_for(p).policy())

@@ -7,8 +7,10 @@ what is in the file.
 
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -18,6 +20,7 @@ from yaml.reader import ReaderError
 
 from ..core.document import Document
 from ..core.findings import DocPath
+from ..core.limits import MAX_FILE_BYTES, format_size
 from ..core.rules_registry import severity_of
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -30,9 +33,49 @@ _COLLECTION_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("map", "seq", "omap", "pa
 _NO_TAGS = "strategy files use plain YAML without custom tags"
 
 
-def load_path(path: Path, display: str | None = None) -> Document:
-    """Read and parse a file; an unreadable file is the caller's (OSError propagates)."""
-    return load_bytes(path.read_bytes(), display or str(path), is_json=path.suffix == ".json")
+def load_path(path: Path, display: str | None = None, max_bytes: int = MAX_FILE_BYTES) -> Document:
+    """Read and parse a file; an unreadable file is the caller's (OSError propagates).
+    A file larger than `max_bytes` is not parsed: its one finding says so."""
+    with path.open("rb") as handle:
+        return load_stream(handle, display or str(path), path.suffix == ".json", max_bytes)
+
+
+def load_stream(
+    stream: BinaryIO, file: str, is_json: bool, max_bytes: int = MAX_FILE_BYTES
+) -> Document:
+    """Read at most `max_bytes` + 1 bytes (a pipe or a device has no size to ask first)."""
+    try:
+        size = os.fstat(stream.fileno()).st_size
+    except (OSError, ValueError, io.UnsupportedOperation):
+        size = 0
+    raw = b"" if size > max_bytes else stream.read(max_bytes + 1)
+    if size > max_bytes or len(raw) > max_bytes:
+        return too_large(file, max(size, len(raw)), max_bytes)
+    return load_bytes(raw, file, is_json=is_json)
+
+
+def too_large(file: str, size: int, max_bytes: int) -> Document:
+    more = "" if size > max_bytes + 1 else "more than "
+    return file_problem(
+        file,
+        "file-too-large",
+        f"the file is {more}{format_size(size)}, over the limit of {format_size(max_bytes)};"
+        " it was not read",
+        "split it, or raise the limit with --max-file-size",
+    )
+
+
+def unreadable(file: str, exc: OSError) -> Document:
+    return file_problem(
+        file, "file-unreadable", f"cannot read: {exc.strerror or exc}", "check its permissions"
+    )
+
+
+def file_problem(file: str, rule: str, message: str, hint: str) -> Document:
+    """A document with no content and one finding about the file itself, at 1:1."""
+    doc = Document(file=file, data=None, lines=[])
+    _add(doc, rule, 1, 1, message, hint)
+    return doc
 
 
 def load_bytes(raw: bytes, file: str, *, is_json: bool = False) -> Document:

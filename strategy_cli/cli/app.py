@@ -178,6 +178,8 @@ def _input_error(exc: Exception) -> None:
             "pass UTF-8 text",
             ExitCode.FAILED,
         )
+    if "embedded null" in text:  # a path or name from a file or the environment: never argv
+        _fail("a path or name holds a NUL character", None, ExitCode.USAGE)
     if "digits" in text and "integer" in text:  # Python's str-to-int limit
         _fail("a number has too many digits", None, ExitCode.FAILED)
     _internal(exc)

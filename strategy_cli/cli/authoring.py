@@ -33,8 +33,9 @@ class RulesFormat(StrEnum):
 def schema_document() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a strategy file, generated from the pydantic models."""
     from ..core.models import StrategyFile
+    from ..core.schema_docs import documented
 
-    generated = StrategyFile.model_json_schema(by_alias=True, mode="validation")
+    generated = documented(StrategyFile.model_json_schema(by_alias=True, mode="validation"))
     generated.pop("title", None)
     definitions = generated.pop("$defs", {})
     generated.pop("additionalProperties", None)

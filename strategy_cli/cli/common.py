@@ -126,6 +126,29 @@ def project_callbacks(modules: list[str] | None = None, env: str | None = None) 
     return load_callbacks([*config.callbacks, *(modules or [])], env, search)
 
 
+MaxFileSizeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--max-file-size",
+        help="Strategy files larger than this are reported, not read: bytes, or 500k, 5MB "
+        "(default 5MB).",
+        metavar="<size>",
+    ),
+]
+
+
+def max_file_bytes(raw: str | None) -> int:
+    """The --max-file-size value in bytes (the default when not given)."""
+    from ..core.limits import MAX_FILE_BYTES, parse_size
+
+    if raw is None:
+        return MAX_FILE_BYTES
+    try:
+        return parse_size(raw)
+    except ValueError as exc:
+        raise UsageError(f"--max-file-size: {exc}") from None
+
+
 def refuse_unused(mode: str, given: dict[str, object], hint: str) -> None:
     """A usage error (exit 2) naming every option given that `mode` does not use: an option
     silently ignored would let a user believe it applied."""

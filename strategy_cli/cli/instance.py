@@ -14,10 +14,12 @@ from .common import (
     CallbacksOption,
     DbOption,
     FormatOption,
+    MaxFileSizeOption,
     ReadFormat,
     checked_attributes,
     instant_option,
     json_argument,
+    max_file_bytes,
     project_callbacks,
     start_option,
     zone_of,
@@ -56,6 +58,7 @@ def create(
     callbacks: CallbacksOption = None,
     db: DbOption = None,
     format: FormatOption = ReadFormat.text,
+    max_file_size: MaxFileSizeOption = None,
 ) -> int:
     """Create an instance; attributes are checked against the strategy's instanceValidation.
 
@@ -68,7 +71,7 @@ def create(
 
     attrs = json_argument(attributes, "--attributes")
     with open_store(db) as store, store.transaction():
-        record, settings = _strategy(store, strategy)
+        record, settings = _strategy(store, strategy, max_file_bytes(max_file_size))
         attrs = checked_attributes(settings, attrs)
         zone = zone_of(settings)
         engine = Engine(record, settings, project_callbacks(callbacks))
@@ -92,11 +95,11 @@ def create(
     return 0
 
 
-def _strategy(store: Any, ref: str) -> tuple[dict[str, Any], Any]:
+def _strategy(store: Any, ref: str, max_bytes: int) -> tuple[dict[str, Any], Any]:
     from ..adapters.strategies import apply_strategy, load_strategy_file, settings_of
 
     if Path(ref).suffix in (".yaml", ".yml", ".json") or Path(ref).is_file():
-        loaded = load_strategy_file(ref)
+        loaded = load_strategy_file(ref, max_bytes)
         record, _ = apply_strategy(store, loaded)
         return record, loaded.settings
     record = store.get_strategy(ref)

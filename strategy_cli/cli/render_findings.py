@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__
@@ -12,13 +13,27 @@ from ..core.rules_registry import RULES
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def summary(files: int, findings: list[Finding]) -> dict[str, int]:
+@dataclass(frozen=True)
+class Counts:
+    """What was linted, and what was skipped on the way (hidden entries below named folders)."""
+
+    files: int
+    hidden_folders: int = 0
+    hidden_files: int = 0
+
+
+def summary(counts: Counts, findings: list[Finding]) -> dict[str, int]:
     errors = sum(f.severity == "error" for f in findings)
-    return {"files": files, "errors": errors, "warnings": len(findings) - errors}
+    return {
+        "files": counts.files,
+        "errors": errors,
+        "warnings": len(findings) - errors,
+        "skippedHidden": counts.hidden_folders + counts.hidden_files,
+    }
 
 
-def as_json(files: int, findings: list[Finding]) -> dict[str, Any]:
-    return {"summary": summary(files, findings), "findings": [f.to_json() for f in findings]}
+def as_json(counts: Counts, findings: list[Finding]) -> dict[str, Any]:
+    return {"summary": summary(counts, findings), "findings": [f.to_json() for f in findings]}
 
 
 def as_github(findings: Iterable[Finding]) -> str:
@@ -102,7 +117,28 @@ def _uri(file: str) -> str:
     return quote(file.replace("\\", "/"), safe="/")
 
 
-def print_text(files: int, findings: list[Finding]) -> None:
+# How much of a source line is shown around the caret: a minified file is one huge line.
+SOURCE_WINDOW = 120
+
+
+def source_window(line: str, column: int, width: int = SOURCE_WINDOW) -> tuple[str, int]:
+    """The part of `line` to show under a finding, and the caret's offset in it.
+
+    At most `width` characters around `column` (1-based), with `…` where the line was cut, so
+    that showing a finding takes the same time whatever the length of its line. Tabs are
+    expanded here, so that the caret stays under the column it points at."""
+    at = min(max(column - 1, 0), len(line))
+    start = max(0, min(at - width // 2, len(line) - width))
+    end = start + width
+    head = "…" if start > 0 else ""
+    # Only a bounded look past the window: a copy of the rest would cost per finding.
+    tail = "…" if len(line) > end + width or line[end : end + width].strip() else ""
+    piece = line[start:end]
+    shown = head + (piece.rstrip() if not tail else piece).expandtabs(4) + tail
+    return shown, len(head) + len(piece[: at - start].expandtabs(4))
+
+
+def print_text(counts: Counts, findings: list[Finding]) -> None:
     from rich.markup import escape
 
     from .console import out
@@ -122,17 +158,48 @@ def print_text(files: int, findings: list[Finding]) -> None:
             soft_wrap=True,
         )
         if f.source is not None:
-            # Tabs are expanded here, so that the caret stays under the column it points at.
-            shown = f.source.rstrip().expandtabs(4)
-            caret = len(f.source[: f.column - 1].expandtabs(4))
+            shown, caret = source_window(f.source, f.column)
             console.print(f"  {escape(shown)}", overflow="ignore", crop=False)
             console.print(" " * (caret + 2) + f"[{colour}]^[/]")
         if f.hint:
             console.print(f"  [dim]hint:[/] {escape(f.hint)}", soft_wrap=True)
-    s = summary(files, findings)
+    s = summary(counts, findings)
     verdict = "[green]ok[/]" if not s["errors"] else "[red]failed[/]"
     if findings:
         console.print()
     console.print(
         f"{verdict}: {s['files']} file(s), {s['errors']} error(s), {s['warnings']} warning(s)"
+        + _skipped(counts)
     )
+
+
+def _skipped(counts: Counts) -> str:
+    """`; skipped 2 hidden folders and 1 hidden file`: what CI did not lint, said plainly."""
+    parts = [
+        f"{n} hidden {noun}{'s' if n != 1 else ''}"
+        for n, noun in ((counts.hidden_folders, "folder"), (counts.hidden_files, "file"))
+        if n
+    ]
+    return f"; skipped {' and '.join(parts)}" if parts else ""
+
+
+def unchecked_callbacks_note(reports: Iterable[Any]) -> list[str]:
+    """One note for the whole run (never one per reference) when files use callback names that
+    nothing checked because no callback modules are configured."""
+    files = [r for r in reports if getattr(r, "unchecked_callbacks", 0)]
+    if not files:
+        return []
+    names = sum(r.unchecked_callbacks for r in files)
+    return [
+        f"{names} callback name(s) in {len(files)} file(s) not checked: no callback modules are "
+        'configured (list them in `callbacks = ["module"]` under [tool.strategy] in '
+        "pyproject.toml or .strategy.toml; see docs/callbacks.md)"
+    ]
+
+
+def print_notes(notes: list[str]) -> None:
+    """Notes go to stderr: they are not findings and change no exit code."""
+    from .console import err
+
+    for note in notes:
+        err().print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)

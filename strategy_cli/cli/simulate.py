@@ -10,8 +10,10 @@ import typer
 from ..errors import StrategyError, UsageError
 from .common import (
     DbOption,
+    MaxFileSizeOption,
     checked_attributes,
     json_argument,
+    max_file_bytes,
     refuse_unused,
     start_option,
     zone_of,
@@ -52,6 +54,7 @@ def simulate(
         bool,
         typer.Option("--forecast", help="With --instances-file: calls per service method per day."),
     ] = False,
+    max_file_size: MaxFileSizeOption = None,
 ) -> int:
     """Simulate a strategy: every event of the next N cycles, offline, on a virtual clock.
 
@@ -78,7 +81,7 @@ def simulate(
             hint="each line carries its own attributes and start; "
             "a portfolio prints a summary (timeline) or json",
         )
-    loaded = load_strategy_file(file)
+    loaded = load_strategy_file(file, max_file_bytes(max_file_size))
     zone = zone_of(loaded.settings)
     plan = load_scenario(scenario, loaded.settings) if scenario else None
     if instances_file is not None:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from ..errors import StrategyError
-from .common import DbOption, FormatOption, ReadFormat
+from .common import DbOption, FormatOption, MaxFileSizeOption, ReadFormat, max_file_bytes
 
 
 def apply(
     files: Annotated[list[Path], typer.Argument(help="Strategy files to store.")],
     db: DbOption = None,
     format: FormatOption = ReadFormat.text,
+    max_file_size: MaxFileSizeOption = None,
 ) -> int:
     """Validate and store strategies; changed settings make a new version, the same file is a no-op.
 
@@ -25,12 +26,14 @@ def apply(
     from .common import open_store
     from .console import out, write_json
 
-    loaded = [load_strategy_file(f) for f in files]  # any invalid file stops before writing
+    limit = max_file_bytes(max_file_size)
+    loaded = [load_strategy_file(f, limit) for f in files]  # any invalid file stops before writing
     results = []
     with open_store(db) as store, store.transaction():
         for item in loaded:
             record, outcome = apply_strategy(store, item)
             results.append((record, outcome))
+    _say_version_differences(files, loaded, results)
     if format is ReadFormat.json:
         write_json([{"outcome": o, "strategy": public_strategy(r)} for r, o in results])
         return 0
@@ -41,6 +44,24 @@ def apply(
             soft_wrap=True,
         )
     return 0
+
+
+def _say_version_differences(files: list[Path], loaded: list[Any], results: list[Any]) -> None:
+    """The store numbers versions itself (1, 2, ... per name, in apply order): a file whose own
+    `version` says otherwise is told so, once, rather than left to believe its number stuck."""
+    from .console import err
+
+    for path, item, (record, _) in zip(files, loaded, results, strict=True):
+        written = (item.document.data or {}).get("version") if item.document else None
+        if isinstance(written, int | float) and written != record["version"]:
+            err().print(
+                f"note: {path} says version {written:g}; the store numbered it "
+                f"version {record['version']} (versions count applies of changed settings; "
+                "see docs/semantics.md, section 11)",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 def list_strategies(db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:

@@ -10,6 +10,7 @@ import typer
 
 from ..core.findings import Finding
 from ..errors import ExitCode, UsageError
+from .common import MaxFileSizeOption, max_file_bytes
 
 
 class LintFormat(StrEnum):
@@ -39,6 +40,7 @@ def validate(
         str | None,
         typer.Option("--stdin-filename", help="Name to report for the file read from -."),
     ] = None,
+    max_file_size: MaxFileSizeOption = None,
 ) -> int:
     """Check strategy files: schema, references, step graphs, schedule, services and data.
 
@@ -48,7 +50,7 @@ def validate(
     Example: strategy validate sample-strategies/ --format json
     """
     from ..adapters.files import expand
-    from ..adapters.lintrun import lint_files
+    from ..adapters.lintrun import lint_files, unlistable_folder
     from . import render_findings as render
     from .common import refuse_unused
     from .console import write_json
@@ -56,8 +58,10 @@ def validate(
     chosen = format or (
         LintFormat.github if os.environ.get("GITHUB_ACTIONS") == "true" else LintFormat.text
     )
-    names = list(expand(paths))
-    if not names:
+    limit = max_file_bytes(max_file_size)
+    found = expand(paths)
+    names = found.files
+    if not names and not found.unreadable:
         raise UsageError(
             "no strategy files found", hint="pass files or folders with *.yaml, *.yml or *.json"
         )
@@ -69,11 +73,13 @@ def validate(
             {"--stdin-filename": stdin_filename},
             hint="--stdin-filename names the file read from -",
         )
-    reports = list(lint_files(names, stdin_filename))
+    reports = [unlistable_folder(folder, why) for folder, why in found.unreadable]
+    reports += lint_files(names, stdin_filename, limit)
     findings = [f for report in reports for f in report.findings]
-    unreadable = [r.error for r in reports if r.error]
+    counts = render.Counts(len(names), found.hidden_folders, found.hidden_files)
+    notes = render.unchecked_callbacks_note(reports)
     if chosen is LintFormat.json:
-        write_json(render.as_json(len(names), findings))
+        write_json({**render.as_json(counts, findings), "notes": notes})
     elif chosen is LintFormat.sarif:
         write_json(render.as_sarif(findings))
     elif chosen is LintFormat.github:
@@ -81,20 +87,10 @@ def validate(
         if text:
             typer.echo(text)
     else:
-        render.print_text(len(names), findings)
-    if unreadable:
-        _report_unreadable(unreadable)
-    return ExitCode.USAGE if unreadable else _exit_code(findings, strict)
-
-
-def _report_unreadable(errors: list[str]) -> None:
-    """Files that could not be read at all: one line each on stderr; the others were linted."""
-    from rich.markup import escape
-
-    from .console import err
-
-    for message in errors:
-        err().print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+        render.print_text(counts, findings)
+    if chosen is not LintFormat.json:  # JSON carries them in its "notes"
+        render.print_notes(notes)
+    return _exit_code(findings, strict)
 
 
 def _exit_code(findings: list[Finding], strict: bool) -> int:

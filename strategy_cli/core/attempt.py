@@ -1,4 +1,4 @@
-"""One attempt of a task over its step graph (SEMANTICS.md section 5).
+"""One attempt of a task over its step graph (docs/semantics.md sections 5-6).
 
 The walk is the same for simulation and for real runs: only the StepExecutor differs (a scenario,
 or HTTP). Controllers and branch callbacks go through the Callbacks provider.
@@ -116,7 +116,7 @@ class AttemptResult:
 
 
 class Walker:
-    """Walks one task's steps; executes, caches and branches as SEMANTICS.md section 5 says."""
+    """Walks one task's steps; executes, caches and branches as docs/semantics.md sections 5-6 says."""
 
     def __init__(self, task: Task, executor: StepExecutor, callbacks: Callbacks) -> None:
         self.task = task

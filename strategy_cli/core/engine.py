@@ -1,4 +1,4 @@
-"""The instance state machine (SEMANTICS.md sections 3-5), shared by simulate, the operator
+"""The instance state machine (docs/semantics.md sections 3-6), shared by simulate, the operator
 commands and the runner. Pure: it takes "now", an executor and a callback provider, and mutates
 an InstanceBox that the caller persists.
 """

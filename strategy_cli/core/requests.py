@@ -1,4 +1,4 @@
-"""Building a service request from an action (SEMANTICS.md section 6), without sending it."""
+"""Building a service request from an action (docs/semantics.md section 8), without sending it."""
 
 from __future__ import annotations
 

@@ -30,6 +30,8 @@ _RULES: list[tuple[str, Severity, str, str]] = [
     ),
     ("yaml-recursive-alias", "error", "An alias refers to a node that contains it.", "source"),
     ("file-encoding", "error", "The file is not valid UTF-8.", "source"),
+    ("file-unreadable", "error", "A file or folder cannot be read.", "source"),
+    ("file-too-large", "error", "A file is larger than --max-file-size; not read.", "source"),
     ("empty-file", "error", "The file holds no document.", "source"),
     ("top-level-type", "error", "The top level of a strategy must be a mapping.", "source"),
     # schema
@@ -123,9 +125,17 @@ _RULES: list[tuple[str, Severity, str, str]] = [
         "A callback name is not defined by the configured callback modules.",
         "callbacks",
     ),
+    (
+        "unchecked-callbacks",
+        "warning",
+        "A callback module's names cannot be known without running it.",
+        "callbacks",
+    ),
 ]
 
 RULES: dict[str, RuleInfo] = {r[0]: RuleInfo(*r) for r in _RULES}
+# Rules about the file itself, not its text: no fixture content triggers them (CLI tests do).
+FILE_RULES = frozenset({"file-unreadable", "file-too-large"})
 
 
 def severity_of(rule: str) -> Severity:

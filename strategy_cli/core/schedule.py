@@ -1,4 +1,4 @@
-"""Cycles (SEMANTICS.md section 3): which calendar runs a cycle, its date, and its events."""
+"""Cycles (docs/semantics.md section 3): which calendar runs a cycle, its date, and its events."""
 
 from __future__ import annotations
 

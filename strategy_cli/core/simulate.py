@@ -1,4 +1,4 @@
-"""Simulation (SEMANTICS.md section 7): the engine on a virtual clock, with scripted outcomes.
+"""Simulation (docs/semantics.md section 10): the engine on a virtual clock, with scripted outcomes.
 
 No sleeping and no network: the clock jumps from one due event to the next.
 """

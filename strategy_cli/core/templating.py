@@ -1,4 +1,4 @@
-"""`{{ path }}` references in action strings (SEMANTICS.md section 6): data lookups only.
+"""`{{ path }}` references in action strings (docs/semantics.md section 8): data lookups only.
 
 A string that is exactly one reference keeps the referenced value's JSON type; references inside
 a longer string are substituted as text. No code runs.

@@ -1,4 +1,4 @@
-"""Calendar and clock arithmetic for delays (SEMANTICS.md section 2, "Time").
+"""Calendar and clock arithmetic for delays (docs/semantics.md section 2, "Time").
 
 Pure functions, no I/O. Arithmetic runs on an *intended wall time* (:class:`WallTime`): the local
 date and time a computation aimed at, kept before month clamping and DST resolution so repeated
@@ -334,7 +334,7 @@ def shift(
     attributes: Mapping[str, Any] | None = None,
     sign: int = 1,
 ) -> WallTime:
-    """The intended wall time ``sign * delay`` away from ``base`` (SEMANTICS.md section 2).
+    """The intended wall time ``sign * delay`` away from ``base`` (docs/semantics.md section 2).
 
     ``delay`` is duck-typed: ``.unit``, ``.amount`` and optionally ``.from_`` and ``.resetTo``.
     """

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from strategy_cli.adapters.yamlsource import load_bytes, load_text
+from strategy_cli.core.callbacks import StaticCallbacks
 from strategy_cli.core.findings import Finding
 from strategy_cli.core.lint import lint_document
 from strategy_cli.core.rules_registry import RULES
@@ -19,20 +20,28 @@ def lint_text(text: str, file: str = "strategy.yaml") -> list[Finding]:
 
 
 def lint_bytes(raw: bytes, file: str = "strategy.yaml") -> list[Finding]:
-    """A fixture may declare the callbacks its project defines: `# callbacks: a, b`."""
+    """A fixture may declare the callbacks its project defines, `# callbacks: a, b`, and the
+    modules that cannot be read statically, `# unchecked: module`."""
     return lint_document(
         load_bytes(raw, file, is_json=file.endswith(".json")), None, _callbacks(raw)
     )
 
 
 _CALLBACKS = re.compile(rb"^#\s*callbacks:(.*)$", re.MULTILINE)
+_UNCHECKED = re.compile(rb"^#\s*unchecked:(.*)$", re.MULTILINE)
 
 
-def _callbacks(raw: bytes) -> frozenset[str] | None:
-    m = _CALLBACKS.search(raw)
-    if m is None:
+def _callbacks(raw: bytes) -> StaticCallbacks | None:
+    names, unchecked = _CALLBACKS.search(raw), _UNCHECKED.search(raw)
+    if names is None and unchecked is None:
         return None
-    return frozenset(n.strip() for n in m.group(1).decode().split(",") if n.strip())
+    return StaticCallbacks(
+        frozenset(_listed(names)), tuple((m, "declared by the fixture") for m in _listed(unchecked))
+    )
+
+
+def _listed(match: re.Match[bytes] | None) -> list[str]:
+    return [n.strip() for n in match.group(1).decode().split(",") if n.strip()] if match else []
 
 
 def expected_markers(raw: bytes) -> set[tuple[str, int]]:

@@ -5,59 +5,14 @@ Expected values in the tests are written literally; nothing here computes dates.
 
 from __future__ import annotations
 
-import io
 import json
-import os
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from clikit import run_main
 
-from strategy_cli.cli import app, console
-
-
-def _main() -> None:
-    # Registration is idempotent: main() in one process registers each command once.
-    app.main()
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> dict[str, Any]:
-        assert self.code == 0, f"exit {self.code}: {self.err}"
-        return json.loads(self.out)  # type: ignore[no-any-return]
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> Result:
-    """`strategy ARGS` in this process (a subprocess costs ~0.3 s a call)."""
-    out_bytes, err_bytes = io.BytesIO(), io.BytesIO()
-    out = io.TextIOWrapper(out_bytes, encoding="utf-8", write_through=True)
-    err = io.TextIOWrapper(err_bytes, encoding="utf-8", write_through=True)
-    saved = sys.argv, sys.stdout, sys.stderr
-    saved_env = {k: os.environ.get(k) for k in env or {}}
-    sys.argv, sys.stdout, sys.stderr = ["strategy", *args], out, err
-    os.environ.update(env or {})
-    console._out_for.cache_clear()  # a new stdout object may reuse an old one's id
-    try:
-        _main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    finally:
-        sys.argv, sys.stdout, sys.stderr = saved
-        for k, v in saved_env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        console._out_for.cache_clear()
-    return Result(code, out_bytes.getvalue().decode(), err_bytes.getvalue().decode())
+cli = run_main  # `strategy ARGS` in this process, through the real main()
 
 
 # --- strategy documents -----------------------------------------------------------------------

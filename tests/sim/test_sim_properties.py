@@ -1,4 +1,4 @@
-"""Properties of the engine's schedule (SEMANTICS.md sections 2-3), checked with hypothesis."""
+"""Properties of the engine's schedule (docs/semantics.md sections 2-3), checked with hypothesis."""
 
 from __future__ import annotations
 

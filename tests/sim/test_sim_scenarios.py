@@ -1,4 +1,4 @@
-"""Every step, retry and branching rule of SEMANTICS.md section 5 (and the lifecycle rules of
+"""Every step, retry and branching rule of docs/semantics.md sections 5-6 (and the lifecycle rules of
 sections 3-4 they trigger), through `strategy simulate --format json` with scenario files.
 
 The main event of cycle 1 runs at 2026-01-06T09:00 UTC unless a test says otherwise.

@@ -1,5 +1,5 @@
 """Dates through `strategy simulate --format json`, against values worked out by hand from
-SEMANTICS.md section 2 (DST gaps and folds, month ends, hours vs days, delays and their options).
+docs/semantics.md section 2 (DST gaps and folds, month ends, hours vs days, delays and their options).
 
 Every expected instant is written literally; nothing here recomputes it with the code under test.
 DST facts used (tzdata): Berlin 2026-03-29 02:00->03:00 and 2026-10-25 03:00->02:00; New York

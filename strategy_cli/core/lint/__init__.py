@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
+from ..callbacks import StaticCallbacks
 from ..document import Document
 from ..findings import Finding
 from .callbacks import check_callbacks
@@ -28,10 +29,10 @@ CHECKS: tuple[Check, ...] = (
 
 
 def lint_document(
-    doc: Document, policy: Policy | None = None, callbacks: frozenset[str] | None = None
+    doc: Document, policy: Policy | None = None, callbacks: StaticCallbacks | None = None
 ) -> list[Finding]:
     """All findings of one document: source problems first, then every rule that can run.
-    `callbacks` are the names the configured callback modules define (None: not checked)."""
+    `callbacks` is what the configured callback modules define (None: not checked)."""
     findings = list(doc.findings)
     if isinstance(doc.data, dict):
         findings += _run_checks(doc)
