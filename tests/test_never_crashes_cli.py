@@ -772,6 +772,7 @@ def test_main_maps_what_escapes_to_one_line(
     gets its own line and code, and anything else stays an internal error (a bug to report)."""
     from strategy_cli.cli import app
 
+    app._register()  # every command on the real app first: none may register on the stand-in
     with mock.patch.object(app, "app", side_effect=raised):
         r = cli(folder, "rules")
     assert r.code == code, r
