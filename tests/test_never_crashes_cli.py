@@ -614,12 +614,24 @@ def test_remote_response_the_tool_cannot_use(folder: Path, body: str) -> None:
     assert "JSON" in line or "shape" in line, line
 
 
+@pytest.fixture(scope="module")
+def platform() -> Iterator[tuple[LoopbackServer, list[bytes]]]:
+    """One loopback platform for many examples (starting a server costs more than a call):
+    it answers with the last body put in the list."""
+    bodies = [b"[]"]
+    with LoopbackServer(lambda _: RemoteReply(200, bodies[-1])) as server:
+        yield server, bodies
+
+
 @FEW
 @given(hostile_json.map(str.encode) | st.binary(max_size=200), st.sampled_from(["json", "text"]))
-def test_any_remote_body(folder: Path, body: bytes, format: str) -> None:
-    with LoopbackServer(scripted(RemoteReply(200, body))) as server:
-        r = cli(folder, "instance", "tasks", "0123456789ab", "--api-url", server.url,
-                "--secret", "s3cr3t", "--format", format)  # fmt: skip
+def test_any_remote_body(
+    folder: Path, platform: tuple[LoopbackServer, list[bytes]], body: bytes, format: str
+) -> None:
+    server, bodies = platform
+    bodies.append(body)
+    r = cli(folder, "instance", "tasks", "0123456789ab", "--api-url", server.url,
+            "--secret", "s3cr3t", "--format", format)  # fmt: skip
     assert_handled(r)
     assert "s3cr3t" not in r.text
 
