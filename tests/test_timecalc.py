@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from strategy_cli.core.models import Delay, RetryDelay
 from strategy_cli.core.timecalc import (
     TimeError,
+    TimeRangeError,
     WallTime,
     delay_minutes,
     get_zone,
@@ -492,3 +493,65 @@ def test_elapsed_steps_are_exact(case: tuple[str, WallTime], unit: str, n: int) 
     assert end.astimezone(UTC) - start.astimezone(UTC) == step
     if n:
         assert "dst-gap" not in notes and "month-clamp" not in notes
+
+
+# --- month ends, units and the ends of the calendar -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        (WallTime(2027, 1, 29, 9), WallTime(2027, 3, 1, 9)),  # Feb 29 does not exist: Feb 28 + 1
+        (WallTime(2027, 1, 31, 9), WallTime(2027, 3, 1, 9)),
+        (WallTime(2027, 1, 28, 9), WallTime(2027, 3, 1, 9)),
+        (WallTime(2028, 1, 29, 9), WallTime(2028, 3, 1, 9)),  # leap year: Feb 29 + 1
+        (WallTime(2028, 1, 28, 9), WallTime(2028, 2, 29, 9)),
+        (WallTime(2027, 3, 31, 9), WallTime(2027, 5, 1, 9)),  # Apr 31 is Apr 30
+    ],
+)
+def test_a_days_step_from_a_month_end_counts_from_the_clamped_day(
+    start: WallTime, expected: WallTime
+) -> None:
+    zone = get_zone("UTC")
+    assert shift(shift(start, delay("months", 1), zone), delay("days", 1), zone) == expected
+
+
+def test_an_unknown_unit_is_a_time_error_naming_it() -> None:
+    base, zone = WallTime(2026, 1, 1), get_zone("UTC")
+    with pytest.raises(TimeError, match="unknown delay unit 'weeks'"):
+        shift(base, SimpleNamespace(unit="weeks", amount=1), zone)
+    # Nothing to add: the unit is never looked up.
+    assert shift(base, SimpleNamespace(unit="weeks", amount=0), zone) == base
+
+
+@pytest.mark.parametrize("zone_name", ["UTC", BERLIN, NEW_YORK, "Pacific/Kiritimati"])
+@pytest.mark.parametrize(
+    ("start", "unit", "sign"),
+    [
+        (WallTime(9999, 12, 31, 23, 30), "days", 1),
+        (WallTime(9999, 12, 31, 23, 30), "hours", 1),
+        (WallTime(9999, 12, 31, 23, 59), "minutes", 1),
+        (WallTime(9999, 12, 1), "months", 1),
+        (WallTime(9999, 1, 1), "years", 1),
+        (WallTime(1, 1, 1, 0, 30), "days", -1),
+        (WallTime(1, 1, 1, 0, 30), "hours", -1),
+        (WallTime(1, 1, 1), "minutes", -1),
+        (WallTime(1, 1, 1), "months", -1),
+        (WallTime(1, 1, 1), "years", -1),
+    ],
+)
+def test_steps_off_the_calendar_raise_time_range_error(
+    zone_name: str, start: WallTime, unit: str, sign: int
+) -> None:
+    zone = get_zone(zone_name)
+    with pytest.raises(TimeRangeError, match="out of range"):
+        # Calendar steps aim at a wall time (year 10000 is only refused when resolved).
+        resolve(shift(start, delay(unit, 1), zone, sign=sign), zone)
+
+
+def test_steps_near_the_ends_of_the_calendar_still_work() -> None:
+    zone = get_zone("UTC")
+    assert shift(WallTime(9999, 12, 30, 23), delay("days", 1), zone) == WallTime(9999, 12, 31, 23)
+    assert shift(WallTime(1, 1, 2), delay("days", 1), zone, sign=-1) == WallTime(1, 1, 1)
+    assert shift(WallTime(1, 1, 1, 5), delay("hours", 1), zone) == WallTime(1, 1, 1, 6)
+    assert issubclass(TimeRangeError, TimeError)
