@@ -49,7 +49,7 @@ MODULE_TESTS: dict[str, list[str]] = {
         "tests/lint/test_jtd_conformance.py",
         "tests/lint/test_rule_fixtures.py",
     ],
-    "core/lint/graph.py": ["tests/lint/test_rule_fixtures.py"],
+    "core/lint/graph.py": ["tests/lint/test_graph.py", "tests/lint/test_rule_fixtures.py"],
     "core/attempt.py": ["tests/sim/test_sim_engine.py", "tests/sim/test_sim_scenarios.py"],
     "core/engine.py": ["tests/sim/test_sim_engine.py", "tests/sim/test_sim_scenarios.py"],
 }
