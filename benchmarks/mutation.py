@@ -257,7 +257,7 @@ def _replace(tree: ast.AST, old: ast.AST, new: ast.AST) -> None:
 def tests_for(module: str) -> list[str]:
     stem = Path(module).stem
     extra = sorted(str(p.relative_to(ROOT)) for p in (TESTS / "core").glob(f"test_{stem}*.py"))
-    return MODULE_TESTS.get(module, []) + extra
+    return extra + MODULE_TESTS.get(module, [])  # the focused tests first: -x stops sooner
 
 
 class Slot:
