@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import functools
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -555,3 +555,35 @@ def test_steps_near_the_ends_of_the_calendar_still_work() -> None:
     assert shift(WallTime(1, 1, 2), delay("days", 1), zone, sign=-1) == WallTime(1, 1, 1)
     assert shift(WallTime(1, 1, 1, 5), delay("hours", 1), zone) == WallTime(1, 1, 1, 6)
     assert issubclass(TimeRangeError, TimeError)
+
+
+@pytest.mark.parametrize("name", [5, "", "   ", ["UTC"]])
+def test_a_zone_that_is_not_a_name_is_a_time_error(name: Any) -> None:
+    with pytest.raises(TimeError, match="unknown time zone"):
+        get_zone(name)
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that knows no offset: as naive as no tzinfo at all."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+def test_a_datetime_whose_zone_gives_no_offset_is_naive() -> None:
+    with pytest.raises(TimeError, match="timezone-aware"):
+        wall_of(datetime(2026, 1, 1, tzinfo=_NoOffset()), get_zone("UTC"))
+    with pytest.raises(TimeError, match="timezone-aware"):
+        to_rfc3339(datetime(2026, 1, 1, tzinfo=_NoOffset()))
+
+
+def test_delays_given_as_plain_mappings() -> None:
+    assert delay_minutes({"unit": "hours", "amount": 2}) == 120
+    reset = SimpleNamespace(unit="days", amount=1, resetTo={"hour": 6, "minute": 15})
+    assert shift(WallTime(2026, 1, 1, 9), reset, get_zone("UTC")) == WallTime(2026, 1, 2, 6, 15)
+
+
+@pytest.mark.parametrize("month", [0, 13])
+def test_a_wall_time_in_no_month_is_a_range_error(month: int) -> None:
+    with pytest.raises(TimeRangeError):
+        resolve(WallTime(2026, month, 30), get_zone("UTC"))
