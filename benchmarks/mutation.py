@@ -51,6 +51,7 @@ MODULE_TESTS: dict[str, list[str]] = {
     ],
     "core/lint/graph.py": ["tests/lint/test_graph.py", "tests/lint/test_rule_fixtures.py"],
     "core/attempt.py": ["tests/sim/test_sim_engine.py", "tests/sim/test_sim_scenarios.py"],
+    # (tests/test_instance_ops.py drives the same operations through the CLI: too slow here)
     "core/engine.py": ["tests/sim/test_sim_engine.py", "tests/sim/test_sim_scenarios.py"],
 }
 PYTEST_ARGS = ["-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--no-header"]

@@ -1,0 +1,296 @@
+"""`core.engine` on its own: the instance state machine with a scripted executor (no I/O):
+retries and their delays, exhaustion, pause before cancel, and the operator actions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from strategy_cli.core.attempt import StepCall, StepOutcome
+from strategy_cli.core.callbacks import DEFAULTS, CallbackError
+from strategy_cli.core.engine import Engine, InstanceBox, OperationError
+from strategy_cli.core.models import Settings
+
+T0 = datetime.fromisoformat("2026-03-02T09:00:00+00:00")
+RECORD = {"sid": "s-1", "name": "engine", "version": 4}
+
+
+class Outcomes:
+    """Each step's outcomes in turn (the last one repeats); success when none is given."""
+
+    def __init__(self, *outcomes: bool) -> None:
+        self.outcomes = list(outcomes)
+
+    def execute(self, call: StepCall, callbacks: Any) -> StepOutcome:
+        ok = self.outcomes.pop(0) if len(self.outcomes) > 1 else (self.outcomes or [True])[0]
+        return StepOutcome(ok, message=None if ok else "declined")
+
+
+class Answers:
+    def __init__(self, **answers: Any) -> None:
+        self.answers = answers
+        self.asked: list[tuple[str, Mapping[str, Any]]] = []
+
+    def call(self, name: str, kind: str, context: Mapping[str, Any]) -> Any:
+        self.asked.append((name, context))
+        answer = self.answers.get(name, DEFAULTS[kind])
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def settings(retry: dict[str, Any] | None = None, **more: Any) -> Settings:
+    task: dict[str, Any] = {
+        "key": "charge",
+        "steps": [{"key": "go", "action": "do", "final": True}],
+        "initialStep": "go",
+    }
+    if retry is not None:
+        task["retryConfig"] = retry
+    return Settings.model_validate(
+        {
+            "config": {"timezone": "UTC"},
+            "schedule": {
+                "calendars": [
+                    {
+                        "key": "daily",
+                        "scheduleAfter": {"unit": "days", "amount": 1},
+                        "task": "charge",
+                    }
+                ]
+            },
+            "services": [],
+            "actions": [],
+            "tasks": [task, {**task, "key": "notify"}],
+            **more,
+        }
+    )
+
+
+def make(
+    retry: dict[str, Any] | None = None, answers: Answers | None = None, **more: Any
+) -> tuple[Engine, InstanceBox]:
+    engine = Engine(RECORD, settings(retry, **more), answers or Answers())
+    return engine, engine.create({"loan": "L-1"}, T0, now=T0)
+
+
+def main_event(box: InstanceBox, cycle: int | None = None) -> dict[str, Any]:
+    cycle = box.instance["cycle"] if cycle is None else cycle
+    return next(e for e in box.ordered_events() if e["main"] and e["createdCycle"] == cycle)
+
+
+def at(event: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(event["date"])
+
+
+def test_create_schedules_cycle_one_and_states_the_next_event() -> None:
+    _, box = make()
+    inst = box.instance
+    assert (inst["status"], inst["cycle"], inst["strategyId"]) == ("ACTIVE", 1, "s-1")
+    assert (inst["startDate"], inst["executionDate"]) == (
+        "2026-03-02T09:00:00+00:00",
+        "2026-03-03T09:00:00+00:00",
+    )
+    event = main_event(box)
+    assert (event["status"], event["date"], event["attempt"]) == (
+        "PENDING",
+        inst["executionDate"],
+        0,
+    )
+    assert inst["nextEvent"] == {"sid": event["sid"], "date": event["date"]}
+    assert box.state["strategyVersion"] == 4
+
+
+def test_a_success_processes_the_event_and_enters_the_next_cycle() -> None:
+    engine, box = make()
+    event = main_event(box)
+    assert (
+        engine.execute(box, event, Outcomes(True), at(event) + timedelta(seconds=2)) == "PROCESSED"
+    )
+    assert (event["attempt"], event["finishDelta"], event["executionTime"]) == (1, 2000, 0)
+    assert event["_history"][-1]["outcome"] == "processed"
+    assert box.instance["cycle"] == 2
+    assert main_event(box)["date"] == "2026-03-04T09:00:00+00:00"
+
+
+def test_a_failure_is_retried_after_the_declared_delay_then_fails_the_instance() -> None:
+    retry = {"times": 1, "retryAfter": {"unit": "hours", "amount": 2}}
+    engine, box = make(retry)
+    event = main_event(box)
+    due = at(event)
+    assert engine.execute(box, event, Outcomes(False), due) == "PENDING"
+    assert (event["date"], event["errorMessage"], event["attempt"]) == (
+        "2026-03-03T11:00:00+00:00",
+        "declined",
+        1,
+    )
+    assert event["_history"][-1]["outcome"] == "failed"
+    assert engine.execute(box, event, Outcomes(False), due + timedelta(hours=2)) == "FAILED"
+    assert (box.instance["status"], box.instance["cancelReason"]) == ("CANCELED", "MAX_ATTEMPTS")
+    assert box.instance["nextEvent"] is None
+
+
+def test_without_a_retry_policy_a_failure_is_final() -> None:
+    engine, box = make()
+    event = main_event(box)
+    assert engine.execute(box, event, Outcomes(False), at(event)) == "FAILED"
+    assert event["errorMessage"] == "declined"
+
+
+def test_retry_strategy_delays_go_in_order_and_the_last_repeats() -> None:
+    strategy = [{"unit": "minutes", "amount": 10}, {"unit": "minutes", "amount": 30}]
+    engine, box = make({"times": 3, "retryStrategy": strategy})
+    event = main_event(box)
+    now = at(event)
+    gaps = []
+    for _ in range(3):
+        engine.execute(box, event, Outcomes(False), now)
+        gaps.append(at(event) - now)
+        now = at(event)
+    assert gaps == [timedelta(minutes=10), timedelta(minutes=30), timedelta(minutes=30)]
+    assert event["attempt"] == 3
+
+
+def test_a_retry_without_a_delay_is_due_at_once() -> None:
+    engine, box = make({"times": 1})
+    event = main_event(box)
+    engine.execute(box, event, Outcomes(False), at(event))
+    assert event["status"] == "PENDING" and at(event) == T0 + timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("answer", "gap"),
+    [
+        (45, timedelta(minutes=45)),
+        ({"unit": "hours", "amount": 3}, timedelta(hours=3)),
+        (None, timedelta(hours=1)),  # the declared delay
+        ("soon", timedelta(hours=1)),  # not a delay: noted, the declared delay applies
+        (True, timedelta(hours=1)),
+        (CallbackError("down"), timedelta(hours=1)),
+    ],
+)
+def test_a_retry_event_callback_picks_the_delay(answer: Any, gap: timedelta) -> None:
+    answers = Answers(later=answer)
+    retry = {
+        "times": 2,
+        "retryAfter": {"unit": "hours", "amount": 1, "retryEventCallback": "later"},
+    }
+    engine, box = make(retry, answers)
+    event = main_event(box)
+    engine.execute(box, event, Outcomes(False), at(event))
+    assert at(event) - T0 - timedelta(days=1) == gap
+    assert answers.asked[-1][1]["attempt"] == 1
+    noted = [n for n in box.state["notes"] if n["kind"] == "callback-error"]
+    assert bool(noted) == (gap == timedelta(hours=1) and answer is not None)
+
+
+def test_exhausted_retries_pause_before_cancel_and_resume_tries_again() -> None:
+    engine, box = make({"times": 0, "pauseBeforeCancel": True})
+    event = main_event(box)
+    assert engine.execute(box, event, Outcomes(False), at(event)) == "PAUSED"
+    assert box.instance["status"] == "PAUSED"
+    later = at(event) + timedelta(days=3)
+    assert engine.resume(box, later) == [event]
+    assert (event["status"], event["attempt"], at(event)) == ("PENDING", 0, later)
+    assert "_exhausted" not in event
+
+
+def test_pause_and_resume_move_pending_events_only() -> None:
+    engine, box = make(onCancelTasks=[{"task": "notify"}])
+    event = main_event(box)
+    engine.pause(box, T0)
+    assert (box.instance["status"], event["status"]) == ("PAUSED", "PAUSED")
+    assert not engine.is_runnable(box, event)
+    with pytest.raises(OperationError, match="only an ACTIVE one can be paused"):
+        engine.pause(box, T0)
+    assert engine.resume(box, T0) == [event]
+    assert (box.instance["status"], event["status"], event["date"]) == (
+        "ACTIVE",
+        "PENDING",
+        "2026-03-03T09:00:00+00:00",  # not exhausted: its date stays
+    )
+    assert engine.is_runnable(box, event)
+    with pytest.raises(OperationError, match="only a PAUSED one can be resumed"):
+        engine.resume(box, T0)
+
+
+def test_cancel_ends_open_events_and_creates_the_on_cancel_tasks() -> None:
+    engine, box = make(onCancelTasks=[{"task": "notify"}])
+    event = main_event(box)
+    assert engine.cancel(box, T0) == [event]
+    assert (event["status"], event["cancelReason"]) == ("CANCELED", "CANCEL_INSTANCE")
+    assert (box.instance["status"], box.instance["cancelReason"]) == ("CANCELED", "HTTP_REQUEST")
+    (after,) = [e for e in box.events.values() if e["afterCancellation"]]
+    assert (after["task"], after["status"], after["date"]) == (
+        "notify",
+        "PENDING",
+        "2026-03-02T09:00:00+00:00",
+    )
+    assert engine.is_runnable(box, after) and not engine.is_runnable(box, event)
+    assert box.instance["nextEvent"]["sid"] == after["sid"]
+    with pytest.raises(OperationError, match="already cancelled"):
+        engine.cancel(box, T0)
+    with pytest.raises(OperationError, match="no cycle to skip"):
+        engine.skip_cycle(box, T0)
+
+
+def test_skip_cycle_cancels_this_cycle_and_schedules_the_next() -> None:
+    engine, box = make()
+    event = main_event(box)
+    assert engine.skip_cycle(box, T0) == [event]
+    assert (event["status"], event["cancelReason"]) == ("CANCELED", "SKIP_CYCLE")
+    assert box.instance["cycle"] == 2
+    assert main_event(box)["status"] == "PENDING"
+
+
+def test_skip_cycle_after_the_end_date_is_refused() -> None:
+    engine = Engine(RECORD, settings(), Answers())
+    box = engine.create({}, T0, end=T0 + timedelta(days=1), now=T0)
+    engine.skip_cycle(box, T0)
+    assert box.state["ended"] == "cycle 2 would fall after the end date"
+    with pytest.raises(OperationError, match="has no further cycles"):
+        engine.skip_cycle(box, T0)
+
+
+def test_on_create_tasks_follow_create_if_and_manual_trigger() -> None:
+    items = [
+        {"task": "notify", "createIf": "yes", "manualTrigger": True},
+        {"task": "notify", "createIf": "no"},
+        {"task": "notify", "createIf": "boom"},
+    ]
+    answers = Answers(yes=True, no=False, boom=CallbackError("down"))
+    engine, box = make(None, answers, onCreateTasks=items)
+    (created,) = [e for e in box.events.values() if e["task"] == "notify"]
+    assert created["status"] == "ONHOLD"
+    assert [n["kind"] for n in box.state["notes"]] == ["callback-error"]
+    engine.trigger(box, created, T0)
+    assert created["status"] == "PENDING"
+    with pytest.raises(OperationError, match="not ONHOLD"):
+        engine.trigger(box, created, T0)
+
+
+def test_an_awaiting_event_is_resumed_not_triggered() -> None:
+    engine, box = make()
+    event = main_event(box)
+    with pytest.raises(OperationError, match="not waiting for an asynchronous result"):
+        engine.resume_event(box, event, {}, T0)
+    event.update(status="ONHOLD", _awaiting=True)
+    with pytest.raises(OperationError, match="use `event resume`"):
+        engine.trigger(box, event, T0)
+    engine.resume_event(box, event, {"ok": 1}, T0)
+    assert (event["status"], event["_resume"], event["resumeStrategyVersion"]) == (
+        "PENDING",
+        {"data": {"ok": 1}},
+        4,
+    )
+
+
+def test_a_cycle_limit_stops_advancing() -> None:
+    engine = Engine(RECORD, settings(), Answers(), cycle_limit=1)
+    box = engine.create({}, T0, now=T0)
+    event = main_event(box)
+    engine.execute(box, event, Outcomes(True), at(event))
+    assert (box.instance["cycle"], box.state["limitReached"]) == (1, True)
