@@ -411,9 +411,12 @@ def mutate_module(module: str, args: argparse.Namespace, base: Path) -> tuple[in
         counts[outcome.status] += 1
         if outcome.status in ("survived", "error"):
             survivors.append(outcome)
-        if sys.stdout.isatty():
-            done = sum(counts.values())
-            print(f"  {done}/{len(chosen)} #{outcome.mutant.number} {outcome.status}   ", end="\r")
+        done = sum(counts.values())
+        if sys.stderr.isatty() or done % 25 == 0:  # a progress line (a log gets one in 25)
+            end = "\r" if sys.stderr.isatty() else "\n"
+            print(
+                f"  {done}/{len(chosen)}, {counts['survived']} survived", end=end, file=sys.stderr
+            )
     total = len(chosen)
     caught = counts["killed"] + counts["timeout"]
     percent = 100.0 * caught / total if total else 100.0
