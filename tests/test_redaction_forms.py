@@ -189,3 +189,21 @@ def test_exception_chains_with_a_cycle_and_strategy_errors_are_scrubbed() -> Non
         "*** refused",
     )
     assert str(second) == "again ***"
+
+
+@pytest.mark.parametrize("secret", ["pässwörd\r", "abc\x7fdef", "pa ss/wo+rd\n", "tab\tq'uote\""])
+def test_each_form_of_a_secret_is_hidden_whole(secret: str) -> None:
+    from strategy_cli.core.redaction import forms
+
+    r = _redactor(secret)
+    shapes = forms(secret)
+    assert len(shapes) >= 4
+    for shape in shapes:
+        assert r.scrub(f"<<{shape}>>") == "<<***>>", shape
+
+
+def test_a_percent_encoded_password_and_a_whole_cookie_header_are_hidden() -> None:
+    r = Redactor()
+    r.learn("https://u:pa%7Ess-word@h.example/", {"Cookie": "sid=c00kie-1; theme=dark-mode"})
+    assert r.scrub("pa%7Ess-word pa~ss-word") == "*** ***"
+    assert r.scrub("Cookie: sid=c00kie-1; theme=dark-mode") == "Cookie: ***"
