@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -171,3 +172,43 @@ def test_describe_gives_one_readable_line_per_error(
     schema: dict[str, Any], instance: Any, lines: list[str]
 ) -> None:
     assert jtd.describe(schema, instance) == lines
+
+
+def test_a_schema_mixing_forms_is_reported_once_not_also_per_form() -> None:
+    assert jtd.check_schema({"type": "int64", "enum": []}) == [
+        ((), "a schema has one form, this one mixes type and enum")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("schema", "instance", "lines"),
+    [
+        # a leap second is valid RFC 3339 wherever the timestamp is
+        ({"properties": {"t": {"type": "timestamp"}}}, {"t": "1990-12-31T23:59:60Z"}, []),
+        ({"elements": {"type": "timestamp"}}, ["2016-12-31T23:59:60+00:00"], []),
+        # ...but only a timestamp accepts one
+        ({"type": "uint8"}, "1990-12-31T23:59:60Z", [
+            '(root): expected uint8, got "1990-12-31T23:59:60Z"'
+        ]),
+        ({"enum": ["a"]}, "1990-12-31T23:59:60Z", ["(root): not one of a"]),
+    ],
+)  # fmt: skip
+def test_leap_seconds_are_dropped_only_from_timestamp_type_errors(
+    schema: dict[str, Any], instance: Any, lines: list[str]
+) -> None:
+    assert jtd.describe(schema, instance) == lines
+
+
+def test_errors_are_values() -> None:
+    (error,) = jtd.validate({"type": "string"}, 1)
+    assert error == jtd.JtdError([], ["type"])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        error.instancePath = ["x"]  # type: ignore[misc]
+    assert (error.pointer, jtd.JtdError(["a", "0"], []).pointer) == ("(root)", "/a/0")
+
+
+def test_following_a_path_that_is_not_there_gives_none() -> None:
+    assert jtd._follow({"a": [1, {"b": 2}]}, ["a", "1", "b"]) == 2
+    assert jtd._follow({"a": 1}, ["b", "c"]) is None
+    assert jtd._follow({"a": [1]}, ["a", "5"]) is None
+    assert jtd._follow({"a": [1]}, ["a", "x"]) is None
