@@ -191,13 +191,13 @@ def test_exception_chains_with_a_cycle_and_strategy_errors_are_scrubbed() -> Non
     assert str(second) == "again ***"
 
 
-@pytest.mark.parametrize("secret", ["pässwörd\r", "abc\x7fdef", "pa ss/wo+rd\n", "tab\tq'uote\""])
+@pytest.mark.parametrize(
+    "secret", ["pässwörd\r", "abc\x7fdef", "abc\x85def", "pa ss/wo+rd\n", "tab\tq'uote\""]
+)
 def test_each_form_of_a_secret_is_hidden_whole(secret: str) -> None:
-    from strategy_cli.core.redaction import forms
-
+    # The shapes are written apart from the redactor's, plus Python's repr (in error texts).
+    shapes = secret_shapes(secret) | {repr(secret)[1:-1]}
     r = _redactor(secret)
-    shapes = forms(secret)
-    assert len(shapes) >= 4
     for shape in shapes:
         assert r.scrub(f"<<{shape}>>") == "<<***>>", shape
 
