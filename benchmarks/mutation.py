@@ -87,6 +87,7 @@ class Mutant:
     module: str
     number: int  # position among the module's mutants: stable while the source is unchanged
     line: int
+    column: int  # 1-based: which `1` of `x[1:-1]` changed
     original: str
     mutated: str
     source: str  # the whole mutated module
@@ -231,7 +232,8 @@ def mutants(module: str) -> list[Mutant]:
         if replacement is not None:
             _replace(tree, node, replacement)
         source = ast.unparse(ast.fix_missing_locations(tree))
-        out.append(Mutant(module, number, line, before, after, source))
+        column = getattr(node, "col_offset", -1) + 1
+        out.append(Mutant(module, number, line, column, before, after, source))
     return out
 
 
@@ -427,7 +429,9 @@ def mutate_module(module: str, args: argparse.Namespace, base: Path) -> tuple[in
     )
     for outcome in sorted(survivors, key=lambda o: o.mutant.number):
         m = outcome.mutant
-        print(f"  {outcome.status} #{m.number} line {m.line}: {m.original}  ->  {m.mutated}")
+        print(
+            f"  {outcome.status} #{m.number} line {m.line}:{m.column}: {m.original}  ->  {m.mutated}"
+        )
     return caught, total
 
 
@@ -443,7 +447,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for module in modules:
             for m in _choose(module, args):
-                print(f"{module} #{m.number} line {m.line}: {m.original}  ->  {m.mutated}")
+                print(
+                    f"{module} #{m.number} line {m.line}:{m.column}: {m.original}  ->  {m.mutated}"
+                )
         return 0
     os.chdir(ROOT)
     for name in WARM_IMPORTS:
