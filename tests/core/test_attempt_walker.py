@@ -252,6 +252,11 @@ def test_resume_at_an_unknown_step_or_with_a_raising_branch_fails() -> None:
     assert (bad.status, bad.message) == ("failed", "no")
     other = resumed(t, Answers(), [{"step": "b", "success": True}], "a")
     assert "afterResumeData" not in other.results[0]
+    # the held step's result is the last one
+    two = resumed(
+        t, Answers(), [{"step": "b", "success": True}, {"step": "a", "success": True}], "a"
+    )
+    assert ["afterResumeData" in r for r in two.results] == [False, True]
 
 
 def test_side_steps_run_the_branch_of_the_failed_step() -> None:
