@@ -42,7 +42,12 @@ class Answers:
         return answer
 
 
-def settings(retry: dict[str, Any] | None = None, **more: Any) -> Settings:
+DAILY = {"key": "daily", "scheduleAfter": {"unit": "days", "amount": 1}, "task": "charge"}
+
+
+def settings(
+    retry: dict[str, Any] | None = None, calendars: list[Any] | None = None, **more: Any
+) -> Settings:
     task: dict[str, Any] = {
         "key": "charge",
         "steps": [{"key": "go", "action": "do", "final": True}],
@@ -53,15 +58,7 @@ def settings(retry: dict[str, Any] | None = None, **more: Any) -> Settings:
     return Settings.model_validate(
         {
             "config": {"timezone": "UTC"},
-            "schedule": {
-                "calendars": [
-                    {
-                        "key": "daily",
-                        "scheduleAfter": {"unit": "days", "amount": 1},
-                        "task": "charge",
-                    }
-                ]
-            },
+            "schedule": {"calendars": calendars or [DAILY]},
             "services": [],
             "actions": [],
             "tasks": [task, {**task, "key": "notify"}],
@@ -294,3 +291,149 @@ def test_a_cycle_limit_stops_advancing() -> None:
     event = main_event(box)
     engine.execute(box, event, Outcomes(True), at(event))
     assert (box.instance["cycle"], box.state["limitReached"]) == (1, True)
+
+
+def engine_of(*calendars: dict[str, Any], answers: Answers | None = None, **more: Any) -> Engine:
+    return Engine(RECORD, settings(None, list(calendars), **more), answers or Answers())
+
+
+def test_the_box_tracks_what_to_write_back() -> None:
+    engine, box = make()
+    event = main_event(box)
+    assert box.dirty == set(box.events) == {event["sid"]}
+    box.dirty.clear()
+    engine.pause(box, T0)
+    assert box.dirty == {event["sid"]}
+    assert box.changed[-1] is event
+
+
+def test_an_event_created_while_paused_is_paused() -> None:
+    engine, box = make()
+    engine.pause(box, T0)
+    engine.skip_cycle(box, T0)
+    assert main_event(box)["status"] == "PAUSED"
+    assert box.instance["nextEvent"]["sid"] == main_event(box)["sid"]
+
+
+def test_a_clamped_month_end_is_noted_and_the_intended_day_kept() -> None:
+    monthly = {"key": "m", "scheduleAfter": {"unit": "months", "amount": 1}, "task": "charge"}
+    engine = engine_of(
+        monthly, onCreateTasks=[{"task": "notify", "delayBy": {"unit": "months", "amount": 1}}]
+    )
+    box = engine.create({}, datetime.fromisoformat("2027-01-31T09:00:00+00:00"), now=T0)
+    event = main_event(box)
+    assert (event["date"], box.instance["executionDay"]) == ("2027-02-28T09:00:00+00:00", 31)
+    notes = [(n["kind"], n["message"], n["eventSid"]) for n in box.state["notes"]]
+    assert (
+        "month-clamp",
+        "charge: day 31 does not exist in 2027-02; clamped to 2027-02-28",
+        event["sid"],
+    ) in notes
+    assert [n[1].split(":")[0] for n in notes] == ["notify", "charge"]
+
+
+def test_a_taskless_calendar_advances_once_its_date_has_passed() -> None:
+    quiet = {"key": "quiet", "scheduleAfter": {"unit": "days", "amount": 1}}
+    engine = engine_of(quiet)
+    box = engine.create({}, T0, now=T0)
+    assert box.state["taskless"] is True and box.events == {}
+    assert engine.advance_taskless(box, T0) is False  # not yet
+    assert engine.advance_taskless(box, T0 + timedelta(days=1)) is True
+    assert box.instance["cycle"] == 2
+    engine.pause(box, T0)
+    assert engine.advance_taskless(box, T0 + timedelta(days=9)) is False
+    _, normal = make()
+    assert engine.advance_taskless(normal, T0 + timedelta(days=9)) is False
+
+
+def test_no_calendar_for_the_next_cycle_ends_the_schedule() -> None:
+    only_first = {**DAILY, "runOnCycle": 1}
+    engine = engine_of(only_first)
+    box = engine.create({}, T0, now=T0)
+    event = main_event(box)
+    engine.execute(box, event, Outcomes(True), at(event))
+    assert box.state["ended"] == "no calendar applies to cycle 2"
+    assert box.instance["endDate"] == box.instance["executionDate"] == event["date"]
+
+
+def test_cycle_one_is_scheduled_even_after_the_end_date() -> None:
+    engine = engine_of(DAILY)
+    box = engine.create({}, T0, end=T0, now=T0)
+    assert "ended" not in box.state and main_event(box)["createdCycle"] == 1
+
+
+def test_cycle_one_that_cannot_be_scheduled_is_an_operation_error() -> None:
+    due = {**DAILY, "scheduleAfter": {"unit": "days", "amount": 1, "from": "dueDate"}}
+    with pytest.raises(
+        OperationError, match="cannot schedule cycle 1: attribute 'dueDate' is missing"
+    ):
+        engine_of(due).create({}, T0, now=T0)
+
+
+def test_cycle_callbacks_see_the_instance() -> None:
+    special = {**DAILY, "key": "special", "runOnCycleCallback": "isSpecial"}
+    answers = Answers(isSpecial=False)
+    engine_of(special, DAILY, answers=answers).create({"loan": "L-9"}, T0, now=T0)
+    ((name, context),) = answers.asked
+    assert (name, context["cycle"], context["attributes"]) == ("isSpecial", 1, {"loan": "L-9"})
+
+
+def test_create_if_sees_cycle_one_and_a_record_without_version_is_version_one() -> None:
+    answers = Answers(yes=True)
+    engine = Engine(
+        {"sid": "s-2"}, settings(onCreateTasks=[{"task": "notify", "createIf": "yes"}]), answers
+    )
+    box = engine.create({}, T0, now=T0)
+    assert answers.asked[0][1]["cycle"] == 1
+    assert box.state["strategyVersion"] == 1
+
+
+def test_an_attempt_records_when_and_by_whom() -> None:
+    engine, box = make({"times": 0, "pauseBeforeCancel": True})
+    event = main_event(box)
+    due = at(event)
+    engine.start_attempt(box, event, due + timedelta(seconds=5), owner="w-1")
+    assert (event["status"], event["lockOwner"], event["scheduleDelta"]) == (
+        "EXECUTING",
+        "w-1",
+        5000,
+    )
+    assert event["scheduledAt"] == event["executedAt"] == "2026-03-03T09:00:05+00:00"
+    later = due + timedelta(seconds=9)
+    box.dirty.clear()
+    status = engine.finish_attempt(box, event, Outcomes(False), due, due, clock=lambda: later)
+    assert (status, event["updatedAt"]) == ("PAUSED", "2026-03-03T09:00:09+00:00")
+    assert event["sid"] in box.dirty
+    assert (event["attempt"], event["_serial"]) == (1, 1)
+    engine.resume(box, later)
+    engine.execute(box, event, Outcomes(True), later)
+    # attempts restart after an operator's resume; the serial (idempotency keys) never does
+    assert (event["attempt"], event["_serial"], event["errorMessage"]) == (1, 2, None)
+    assert event["finishedAt"] == "2026-03-03T09:00:09+00:00"
+
+
+def test_an_event_of_a_task_no_longer_in_the_strategy_fails() -> None:
+    engine, box = make()
+    event = main_event(box)
+    event["task"] = "gone"
+    assert engine.execute(box, event, Outcomes(True), at(event)) == "FAILED"
+    assert event["errorMessage"] == "task 'gone' is not in strategy version"
+
+
+def test_resume_leaves_events_that_are_not_paused_alone() -> None:
+    engine, box = make()
+    event = main_event(box)
+    engine.execute(box, event, Outcomes(True), at(event))
+    engine.pause(box, T0)
+    engine.resume(box, T0)
+    assert event["status"] == "PROCESSED"
+    assert main_event(box)["status"] == "PENDING"
+
+
+def test_resume_event_marks_the_event_changed() -> None:
+    engine, box = make()
+    event = main_event(box)
+    event.update(status="ONHOLD", _awaiting=True)
+    box.dirty.clear()
+    engine.resume_event(box, event, None, T0)
+    assert event["sid"] in box.dirty and event["date"] == "2026-03-02T09:00:00+00:00"
