@@ -99,6 +99,7 @@ def test_create_schedules_cycle_one_and_states_the_next_event() -> None:
     )
     assert inst["nextEvent"] == {"sid": event["sid"], "date": event["date"]}
     assert box.state["strategyVersion"] == 4
+    assert inst["executionDay"] == 3  # cycle 1's day, not the start's
 
 
 def test_a_success_processes_the_event_and_enters_the_next_cycle() -> None:
@@ -261,7 +262,7 @@ def test_on_create_tasks_follow_create_if_and_manual_trigger() -> None:
     answers = Answers(yes=True, no=False, boom=CallbackError("down"))
     engine, box = make(None, answers, onCreateTasks=items)
     (created,) = [e for e in box.events.values() if e["task"] == "notify"]
-    assert created["status"] == "ONHOLD"
+    assert (created["status"], created["createdCycle"]) == ("ONHOLD", 1)
     assert [n["kind"] for n in box.state["notes"]] == ["callback-error"]
     engine.trigger(box, created, T0)
     assert created["status"] == "PENDING"
@@ -409,6 +410,7 @@ def test_an_attempt_records_when_and_by_whom() -> None:
     engine.execute(box, event, Outcomes(True), later)
     # attempts restart after an operator's resume; the serial (idempotency keys) never does
     assert (event["attempt"], event["_serial"], event["errorMessage"]) == (1, 2, None)
+    assert "cachedTaskStatus" not in event  # a first attempt again: nothing cached
     assert event["finishedAt"] == "2026-03-03T09:00:09+00:00"
 
 
@@ -437,3 +439,23 @@ def test_resume_event_marks_the_event_changed() -> None:
     box.dirty.clear()
     engine.resume_event(box, event, None, T0)
     assert event["sid"] in box.dirty and event["date"] == "2026-03-02T09:00:00+00:00"
+
+
+class Hold:
+    def execute(self, call: StepCall, callbacks: Any) -> StepOutcome:
+        return StepOutcome(True, hold=True)
+
+
+@pytest.mark.parametrize(("executor", "status"), [(Hold(), "ONHOLD"), (Outcomes(False), "PENDING")])
+def test_a_held_or_retried_attempt_is_dated_by_the_clock(executor: Any, status: str) -> None:
+    engine, box = make({"times": 2})
+    event = main_event(box)
+    due = at(event)
+    engine.start_attempt(box, event, due, owner="w-1")
+    later = due + timedelta(seconds=7)
+    assert engine.finish_attempt(box, event, executor, due, due, clock=lambda: later) == status
+    assert event["updatedAt"] == "2026-03-03T09:00:07+00:00"
+    assert "cachedTaskStatus" not in event
+    if status == "PENDING":
+        engine.execute(box, event, Outcomes(False), at(event))
+        assert event["cachedTaskStatus"]["taskResults"][0]["success"] is False
