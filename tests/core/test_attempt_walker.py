@@ -158,10 +158,13 @@ def test_branch_callbacks_pick_the_first_rule_that_answers_yes() -> None:
 
 
 def test_a_branch_callback_that_raises_fails_the_step() -> None:
-    rules = [{"if": "callback", "ifCallback": "boom", "nextStep": "b"}]
-    t = task(act("a", nextStepRules=rules, nextStep="b"), act("b", final=True))
+    rules = [{"if": "callback", "ifCallback": "boom", "nextStep": "c"}]
+    t = task(
+        act("a", nextStep="b"), act("b", nextStepRules=rules, nextStep="c"), act("c", final=True)
+    )
     result = walk(t, answers=Answers(boom=CallbackError("boom failed")))
-    assert (result.status, result.failed_step.key, result.message) == ("failed", "a", "boom failed")  # type: ignore[union-attr]
+    assert (result.status, result.failed_step.key, result.message) == ("failed", "b", "boom failed")  # type: ignore[union-attr]
+    assert ["message" in r for r in result.results] == [False, True]
     assert result.results[-1]["message"] == "boom failed"
 
 
@@ -303,7 +306,8 @@ def test_run_controller_names_the_kind_and_reports_a_raising_callback() -> None:
     call = StepCall(t, t.steps[0], {"id": "e"}, instance, [])
     assert run_controller(call, answers).success is False
     call_b = StepCall(t, t.steps[1], {"id": "e"}, instance, [])
-    assert run_controller(call_b, answers).message == "c2 broke"
+    broke = run_controller(call_b, answers)
+    assert (broke.success, broke.message) == (False, "c2 broke")
     assert [(n, k) for n, k, _ in answers.calls] == [
         ("c1", "controller"),
         ("c2", "controllerCallback"),
