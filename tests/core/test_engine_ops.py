@@ -37,6 +37,8 @@ class Answers:
     def call(self, name: str, kind: str, context: Mapping[str, Any]) -> Any:
         self.asked.append((name, context))
         answer = self.answers.get(name, DEFAULTS[kind])
+        if callable(answer):  # answers by context
+            answer = answer(context)
         if isinstance(answer, Exception):
             raise answer
         return answer
@@ -57,7 +59,7 @@ def settings(
         task["retryConfig"] = retry
     return Settings.model_validate(
         {
-            "config": {"timezone": "UTC"},
+            "config": more.pop("config", {"timezone": "UTC"}),
             "schedule": {"calendars": calendars or [DAILY]},
             "services": [],
             "actions": [],
@@ -459,3 +461,90 @@ def test_a_held_or_retried_attempt_is_dated_by_the_clock(executor: Any, status: 
     if status == "PENDING":
         engine.execute(box, event, Outcomes(False), at(event))
         assert event["cachedTaskStatus"]["taskResults"][0]["success"] is False
+
+
+class Asks:
+    """Every step succeeds with these overrides."""
+
+    def __init__(self, **overrides: Any) -> None:
+        self.overrides = overrides
+
+    def execute(self, call: StepCall, callbacks: Any) -> StepOutcome:
+        return StepOutcome(True, overrides=self.overrides)
+
+
+def test_a_step_that_cancels_the_instance_ends_it_at_this_cycle() -> None:
+    engine, box = make(onCancelTasks=[{"task": "notify"}])
+    event = main_event(box)
+    later = at(event) + timedelta(minutes=1)
+    assert engine.execute(box, event, Asks(cancelInstance=True), later) == "PROCESSED"
+    assert (box.instance["status"], box.instance["cancelReason"]) == (
+        "CANCELED",
+        "CONTROLLER_HELPER",
+    )
+    assert box.instance["cycle"] == 1  # no next cycle
+    (after,) = [e for e in box.events.values() if e["afterCancellation"]]
+    assert after["status"] == "PENDING"
+
+
+def test_attributes_a_step_sets_touch_the_instance() -> None:
+    engine, box = make()
+    event = main_event(box)
+    later = at(event) + timedelta(minutes=1)
+    box.instance["updatedAt"] = "unchanged"
+    engine.defer_refresh = True  # (refresh also stamps the instance)
+    engine.execute(box, event, Asks(attributes={"paid": True}), later)
+    assert box.instance["updatedAt"] == "2026-03-03T09:01:00+00:00"
+    assert box.instance["attributes"] == {"loan": "L-1", "paid": True}
+
+
+def test_a_deferred_refresh_leaves_next_event_until_asked() -> None:
+    engine, box = make()
+    engine.defer_refresh = True
+    first = main_event(box)
+    engine.execute(box, first, Outcomes(True), at(first))
+    assert box.instance["nextEvent"]["sid"] == first["sid"]
+    engine.refresh(box, at(first))
+    assert box.instance["nextEvent"]["sid"] == main_event(box)["sid"] != first["sid"]
+
+
+def test_a_cycle_that_cannot_be_scheduled_cancels_the_instance() -> None:
+    def date_of(context: Mapping[str, Any]) -> Any:
+        return None if context["cycle"] == 1 else CallbackError("no date")
+
+    by_callback = {**DAILY, "nextCycleDateCallback": "nextDate"}
+    engine = engine_of(by_callback, answers=Answers(nextDate=date_of))
+    box = engine.create({}, T0, now=T0)
+    event = main_event(box)
+    engine.execute(box, event, Outcomes(True), at(event))
+    assert box.state["error"] == "cannot schedule cycle 2: no date"
+    assert (box.instance["status"], box.instance["cancelReason"]) == (
+        "CANCELED",
+        "CREATE_CYCLE_ERROR",
+    )
+
+
+def test_dst_gaps_and_folds_are_noted() -> None:
+    night = {**DAILY, "scheduleAfter": {"unit": "days", "amount": 1}}
+    engine = Engine(
+        RECORD, settings(None, [night], config={"timezone": "Europe/Berlin"}), Answers()
+    )
+    box = engine.create({}, datetime.fromisoformat("2026-03-28T02:30:00+01:00"), now=T0)
+    (note,) = box.state["notes"]
+    assert (note["kind"], note["message"]) == (
+        "dst-gap",
+        "charge: 2026-03-29 02:30 does not exist (DST gap); moved to 2026-03-29T03:30:00+02:00",
+    )
+    box = engine.create({}, datetime.fromisoformat("2026-10-24T02:30:00+02:00"), now=T0)
+    (note,) = box.state["notes"]
+    assert (note["kind"], note["message"]) == (
+        "dst-fold",
+        "charge: 2026-10-25 02:30 happens twice (DST fold); the earlier, "
+        "2026-10-25T02:30:00+02:00, is used",
+    )
+
+
+def test_events_are_ordered_by_date_then_creation() -> None:
+    items = [{"task": "notify"}, {"task": "charge"}]
+    _, box = make(onCreateTasks=items)
+    assert [e["task"] for e in box.ordered_events()] == ["notify", "charge", "charge"]
