@@ -548,3 +548,15 @@ def test_events_are_ordered_by_date_then_creation() -> None:
     items = [{"task": "notify"}, {"task": "charge"}]
     _, box = make(onCreateTasks=items)
     assert [e["task"] for e in box.ordered_events()] == ["notify", "charge", "charge"]
+
+
+def test_skip_cycle_cancels_the_cycle_s_main_and_leading_up_events_only() -> None:
+    lead = {"task": "notify", "scheduleBefore": {"unit": "hours", "amount": 2}}
+    engine = engine_of({**DAILY, "leadingUpTasks": [lead]}, onCreateTasks=[{"task": "notify"}])
+    box = engine.create({}, T0, now=T0)
+    kinds = {e["_kind"]: e for e in box.events.values()}
+    assert set(kinds) == {"on-create", "leading-up", "main"}
+    changed = engine.skip_cycle(box, T0)
+    assert {e["_kind"] for e in changed} == {"leading-up", "main"}
+    assert kinds["on-create"]["status"] == "PENDING"
+    assert box.instance["cycle"] == 2
