@@ -138,6 +138,8 @@ def test_without_a_retry_policy_a_failure_is_final() -> None:
     event = main_event(box)
     assert engine.execute(box, event, Outcomes(False), at(event)) == "FAILED"
     assert event["errorMessage"] == "declined"
+    assert [h["outcome"] for h in event["_history"]] == ["failed"]
+    assert event["lockOwner"] == "local"
 
 
 def test_retry_strategy_delays_go_in_order_and_the_last_repeats() -> None:
@@ -402,6 +404,8 @@ def test_an_attempt_records_when_and_by_whom() -> None:
         5000,
     )
     assert event["scheduledAt"] == event["executedAt"] == "2026-03-03T09:00:05+00:00"
+    assert (event["executionDelta"], event["updatedAt"]) == (5000, event["executedAt"])
+    assert event["sid"] in box.dirty
     later = due + timedelta(seconds=9)
     box.dirty.clear()
     status = engine.finish_attempt(box, event, Outcomes(False), due, due, clock=lambda: later)
@@ -448,7 +452,10 @@ class Hold:
         return StepOutcome(True, hold=True)
 
 
-@pytest.mark.parametrize(("executor", "status"), [(Hold(), "ONHOLD"), (Outcomes(False), "PENDING")])
+@pytest.mark.parametrize(
+    ("executor", "status"),
+    [(Hold(), "ONHOLD"), (Outcomes(False), "PENDING"), (Outcomes(True), "PROCESSED")],
+)
 def test_a_held_or_retried_attempt_is_dated_by_the_clock(executor: Any, status: str) -> None:
     engine, box = make({"times": 2})
     event = main_event(box)
@@ -560,3 +567,122 @@ def test_skip_cycle_cancels_the_cycle_s_main_and_leading_up_events_only() -> Non
     assert {e["_kind"] for e in changed} == {"leading-up", "main"}
     assert kinds["on-create"]["status"] == "PENDING"
     assert box.instance["cycle"] == 2
+
+
+def test_operations_mark_what_they_change_and_restate_the_next_event() -> None:
+    engine, box = make(onCancelTasks=[{"task": "notify"}])
+    event = main_event(box)
+    steps = [
+        ("pause", lambda now: engine.pause(box, now)),
+        ("resume", lambda now: engine.resume(box, now)),
+        ("skip", lambda now: engine.skip_cycle(box, now)),
+        ("cancel", lambda now: engine.cancel(box, now)),
+    ]
+    for hours, (name, operation) in enumerate(steps, 1):
+        now = T0 + timedelta(hours=hours)
+        box.dirty.clear()
+        operation(now)
+        assert event["sid"] in box.dirty, name
+        assert box.instance["updatedAt"] == now.isoformat(), name
+        event = main_event(box)
+    assert box.instance["nextEvent"]["sid"] != event["sid"]  # the on-cancel task's
+
+
+def test_trigger_and_resume_event_restate_the_next_event() -> None:
+    engine, box = make(onCreateTasks=[{"task": "notify", "manualTrigger": True}])
+    (manual,) = [e for e in box.events.values() if e["task"] == "notify"]
+    with pytest.raises(OperationError, match="not waiting for an asynchronous result"):
+        engine.resume_event(box, manual, {}, T0)  # held for a trigger, not for a result
+    later = T0 + timedelta(minutes=5)
+    engine.trigger(box, manual, later)
+    assert box.instance["updatedAt"] == later.isoformat()
+    assert box.instance["nextEvent"]["sid"] == manual["sid"]
+    event = main_event(box)
+    event.update(status="ONHOLD", _awaiting=True)
+    engine.resume_event(box, event, {}, later + timedelta(minutes=1))
+    assert "_awaiting" not in event
+    assert box.instance["updatedAt"] == (later + timedelta(minutes=1)).isoformat()
+
+
+def test_a_retry_restates_the_next_event() -> None:
+    engine, box = make({"times": 1, "retryAfter": {"unit": "hours", "amount": 5}})
+    event = main_event(box)
+    engine.execute(box, event, Outcomes(False), at(event))
+    assert box.instance["nextEvent"] == {"sid": event["sid"], "date": "2026-03-03T14:00:00+00:00"}
+
+
+def test_only_pending_events_run_and_after_a_cancel_only_the_on_cancel_ones() -> None:
+    engine, box = make()
+    event = main_event(box)
+    engine.execute(box, event, Outcomes(True), at(event))
+    assert not engine.is_runnable(box, event)
+    pending = main_event(box)
+    engine.cancel(box, T0)
+    pending["status"] = "PENDING"
+    assert not engine.is_runnable(box, pending)
+
+
+def test_a_retry_event_callback_may_return_a_delay_model() -> None:
+    from strategy_cli.core.models import RetryDelay
+
+    answers = Answers(later=RetryDelay(unit="minutes", amount=5))
+    retry = {
+        "times": 1,
+        "retryAfter": {"unit": "hours", "amount": 1, "retryEventCallback": "later"},
+    }
+    engine, box = make(retry, answers)
+    event = main_event(box)
+    engine.execute(box, event, Outcomes(False), at(event))
+    assert at(event) == T0 + timedelta(days=1, minutes=5)
+
+
+def test_a_start_in_another_offset_is_stated_in_the_strategy_s_zone() -> None:
+    engine = engine_of(DAILY)
+    box = engine.create({}, datetime.fromisoformat("2026-03-02T10:00:00+01:00"), now=T0)
+    assert box.instance["startDate"] == "2026-03-02T09:00:00+00:00"
+    assert box.state["calendar"] == "daily"
+
+
+def test_events_are_numbered_in_creation_order() -> None:
+    _, box = make(onCreateTasks=[{"task": "notify"}, {"task": "notify"}])
+    assert [e["_seq"] for e in box.ordered_events()] == [1, 2, 3]
+
+
+def test_delays_from_an_attribute_read_the_instance_s_attributes() -> None:
+    due = {"unit": "days", "amount": 1, "from": "dueDate"}
+    retry = {"times": 1, "retryAfter": {"unit": "hours", "amount": 1, "from": "dueDate"}}
+    engine = Engine(
+        RECORD,
+        settings(
+            retry,
+            [{**DAILY, "scheduleAfter": due}],
+            onCreateTasks=[{"task": "notify", "delayBy": due}],
+        ),
+        Answers(),
+    )
+    box = engine.create({"dueDate": "2026-04-10"}, T0, now=T0)
+    (early,) = [e for e in box.events.values() if e["task"] == "notify"]
+    assert early["date"] == "2026-04-11T00:00:00+00:00"
+    event = main_event(box)
+    assert event["date"] == "2026-04-11T00:00:00+00:00"
+    engine.execute(box, event, Outcomes(True), at(event))
+    assert (
+        main_event(box)["date"] == "2026-04-11T00:00:00+00:00"
+        or main_event(box)["createdCycle"] == 2
+    )
+    event = main_event(box)
+    engine.execute(box, event, Outcomes(False), at(event))
+    assert event["date"] == "2026-04-10T01:00:00+00:00"
+
+
+def test_a_leading_up_event_before_the_start_is_noted_not_created() -> None:
+    lead = {"task": "notify", "scheduleBefore": {"unit": "days", "amount": 2}}
+    engine = engine_of({**DAILY, "leadingUpTasks": [lead]})
+    box = engine.create({}, T0, now=T0)
+    assert [e["_kind"] for e in box.events.values()] == ["main"]
+    (note,) = box.state["notes"]
+    assert note["kind"] == "leading-up-skipped"
+    assert note["message"] == (
+        "cycle 1: leading-up task 'notify' would fall on 2026-03-01T09:00:00+00:00, "
+        "before the instance's start; not created"
+    )
