@@ -197,6 +197,7 @@ def test_exhausted_retries_pause_before_cancel_and_resume_tries_again() -> None:
     later = at(event) + timedelta(days=3)
     assert engine.resume(box, later) == [event]
     assert (event["status"], event["attempt"], at(event)) == ("PENDING", 0, later)
+    assert box.instance["nextEvent"] == {"sid": event["sid"], "date": later.isoformat()}
     assert "_exhausted" not in event
 
 
@@ -391,6 +392,10 @@ def test_create_if_sees_cycle_one_and_a_record_without_version_is_version_one() 
     box = engine.create({}, T0, now=T0)
     assert answers.asked[0][1]["cycle"] == 1
     assert box.state["strategyVersion"] == 1
+    event = main_event(box)
+    event.update(status="ONHOLD", _awaiting=True)
+    engine.resume_event(box, event, None, T0)
+    assert event["resumeStrategyVersion"] == 1
 
 
 def test_an_attempt_records_when_and_by_whom() -> None:
@@ -615,7 +620,7 @@ def test_only_pending_events_run_and_after_a_cancel_only_the_on_cancel_ones() ->
     engine, box = make()
     event = main_event(box)
     engine.execute(box, event, Outcomes(True), at(event))
-    assert not engine.is_runnable(box, event)
+    assert engine.is_runnable(box, event) is False
     pending = main_event(box)
     engine.cancel(box, T0)
     pending["status"] = "PENDING"
@@ -684,3 +689,16 @@ def test_a_leading_up_event_before_the_start_is_noted_not_created() -> None:
         "cycle 1: leading-up task 'notify' would fall on 2026-03-01T09:00:00+00:00, "
         "before the instance's start; not created"
     )
+
+
+def test_a_final_failure_is_dated_by_the_clock() -> None:
+    engine, box = make()
+    event = main_event(box)
+    due = at(event)
+    engine.start_attempt(box, event, due, owner="w-1")
+    later = due + timedelta(seconds=3)
+    assert (
+        engine.finish_attempt(box, event, Outcomes(False), due, due, clock=lambda: later)
+        == "FAILED"
+    )
+    assert event["updatedAt"] == event["finishedAt"] == "2026-03-03T09:00:03+00:00"
