@@ -102,7 +102,7 @@ class Outcome:
 
 # --- generating mutants -----------------------------------------------------------------------
 
-# A site is a node and one change to it; `apply` changes the node in place (on a fresh tree).
+# One change to a node (of a freshly parsed tree): in place, or a replacement node returned.
 Change = Callable[[ast.AST], ast.AST | None]
 
 
@@ -328,17 +328,23 @@ def run(
 ) -> Iterator[Outcome]:
     slots = [Slot(i, base) for i in range(jobs)]
     pending = list(chosen)
-    while pending or any(s.pid for s in slots):
-        for slot in slots:
-            if not slot.pid and pending:
-                slot.start(pending.pop(0), tests)
-        time.sleep(0.02)
+    try:
+        while pending or any(s.pid for s in slots):
+            for slot in slots:
+                if not slot.pid and pending:
+                    slot.start(pending.pop(0), tests)
+            time.sleep(0.02)
+            for slot in slots:
+                if slot.pid:
+                    outcome = _poll(slot, timeout)
+                    if outcome is not None:
+                        slot.restore()
+                        yield outcome
+    finally:  # interrupted: no worker outlives the command (each has its own process group)
         for slot in slots:
             if slot.pid:
-                outcome = _poll(slot, timeout)
-                if outcome is not None:
-                    slot.restore()
-                    yield outcome
+                os.killpg(slot.pid, signal.SIGKILL)
+                os.waitpid(slot.pid, 0)
 
 
 def _poll(slot: Slot, timeout: float) -> Outcome | None:
@@ -367,7 +373,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, help="seconds a mutant (default 3x baseline)")
     parser.add_argument("--sample", type=int, help="run only N mutants a module, chosen at random")
     parser.add_argument("--seed", type=int, default=0, help="for --sample (default 0)")
-    parser.add_argument("--only", help="mutant numbers to run, e.g. 3,17,40")
+    parser.add_argument("--only", type=_numbers, help="mutant numbers to run, e.g. 3,17,40")
     parser.add_argument("--list", action="store_true", help="print the mutants, run none")
     parser.add_argument("--threshold", type=float, default=95.0, help="percent to reach")
     args = parser.parse_args(argv)
@@ -379,11 +385,17 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _numbers(text: str) -> set[int]:
+    try:
+        return {int(n) for n in text.split(",")}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list like 3,17,40") from None
+
+
 def _choose(module: str, args: argparse.Namespace) -> list[Mutant]:
     every = mutants(module)
     if args.only:
-        wanted = {int(n) for n in args.only.split(",")}
-        return [m for m in every if m.number in wanted]
+        return [m for m in every if m.number in args.only]
     if args.sample is not None and args.sample < len(every):
         return sorted(random.Random(args.seed).sample(every, args.sample), key=lambda m: m.number)
     return every
@@ -425,7 +437,8 @@ def mutate_module(module: str, args: argparse.Namespace, base: Path) -> tuple[in
     print(
         f"{module}: {total} mutants{_sampled(module, args, total)}, killed {counts['killed']}, "
         f"timeout {counts['timeout']}, survived {counts['survived']}, error {counts['error']}: "
-        f"{percent:.1f}% killed in {time.monotonic() - started:.0f}s (tests: {' '.join(tests)})"
+        f"{percent:.1f}% killed in {time.monotonic() - started:.0f}s (tests: {' '.join(tests)})",
+        flush=True,
     )
     for outcome in sorted(survivors, key=lambda o: o.mutant.number):
         m = outcome.mutant
