@@ -418,10 +418,11 @@ def mutate_module(module: str, args: argparse.Namespace, base: Path) -> tuple[in
     tests = tests_for(module)
     chosen = _choose(module, args)
     started = time.monotonic()
+    base = base / module.replace("/", "_")  # a scratch folder a module
     timeout = args.timeout or 3 * _baseline(tests, base) + 5
     counts = dict.fromkeys(("killed", "survived", "timeout", "error"), 0)
     survivors: list[Outcome] = []
-    for outcome in run(chosen, tests, args.jobs, timeout, base / module.replace("/", "_")):
+    for outcome in run(chosen, tests, args.jobs, timeout, base):
         counts[outcome.status] += 1
         if outcome.status in ("survived", "error"):
             survivors.append(outcome)
