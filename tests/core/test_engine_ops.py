@@ -12,7 +12,7 @@ import pytest
 from strategy_cli.core.attempt import StepCall, StepOutcome
 from strategy_cli.core.callbacks import DEFAULTS, CallbackError
 from strategy_cli.core.engine import Engine, InstanceBox, OperationError
-from strategy_cli.core.models import Settings
+from strategy_cli.core.models import RetryDelay, Settings
 
 T0 = datetime.fromisoformat("2026-03-02T09:00:00+00:00")
 RECORD = {"sid": "s-1", "name": "engine", "version": 4}
@@ -172,6 +172,7 @@ def test_a_retry_without_a_delay_is_due_at_once() -> None:
         ("soon", timedelta(hours=1)),  # not a delay: noted, the declared delay applies
         (True, timedelta(hours=1)),
         (CallbackError("down"), timedelta(hours=1)),
+        (RetryDelay(unit="minutes", amount=5), timedelta(minutes=5)),
     ],
 )
 def test_a_retry_event_callback_picks_the_delay(answer: Any, gap: timedelta) -> None:
@@ -625,20 +626,6 @@ def test_only_pending_events_run_and_after_a_cancel_only_the_on_cancel_ones() ->
     engine.cancel(box, T0)
     pending["status"] = "PENDING"
     assert not engine.is_runnable(box, pending)
-
-
-def test_a_retry_event_callback_may_return_a_delay_model() -> None:
-    from strategy_cli.core.models import RetryDelay
-
-    answers = Answers(later=RetryDelay(unit="minutes", amount=5))
-    retry = {
-        "times": 1,
-        "retryAfter": {"unit": "hours", "amount": 1, "retryEventCallback": "later"},
-    }
-    engine, box = make(retry, answers)
-    event = main_event(box)
-    engine.execute(box, event, Outcomes(False), at(event))
-    assert at(event) == T0 + timedelta(days=1, minutes=5)
 
 
 def test_a_start_in_another_offset_is_stated_in_the_strategy_s_zone() -> None:
