@@ -121,3 +121,89 @@ def test_remote_errors_name_no_credential_of_the_api_url(tmp_path: Path) -> None
     assert r.err.startswith("error: cannot connect to http://***@127.0.0.1:"), r.err
     for secret in ("pw-9x8y7z", "tk-1a2b3c", "s3c-4d5e"):
         assert secret not in r.text
+
+
+def test_a_secret_of_exactly_the_minimum_length_is_hidden_in_every_container() -> None:
+    from strategy_cli.core.redaction import MIN_SECRET_LENGTH
+
+    four = "k" * MIN_SECRET_LENGTH
+    r = _redactor(four, 12345, None)  # (not text: never a secret)
+    assert r.values == {four}
+    record = {"a": [f"x{four}x", 7, None, {"b": four}], "n": 12345}
+    assert r.scrub(record) == {"a": ["x***x", 7, None, {"b": "***"}], "n": 12345}
+    assert _redactor("k" * (MIN_SECRET_LENGTH - 1)).values == set()
+
+
+def test_fields_named_like_a_secret_are_hidden_whole() -> None:
+    r = Redactor(names=["apiToken"])
+    assert r.scrub({"APITOKEN": "anything", "authorization": 1, "other": "v"}) == {
+        "APITOKEN": "***",
+        "authorization": "***",
+        "other": "v",
+    }
+    assert r.scrub("anything", key="apitoken") == "***"
+
+
+def test_a_described_request_hides_credentials_by_name_and_by_value() -> None:
+    r = _redactor("body-s3cret")
+    request = {
+        "method": "POST",
+        "url": "https://h.example/p?token=t0k-1&page=2",
+        "headers": {"X-Api-Key": "k", "Accept": "body-s3cret"},
+        "params": {"password": "p", "page": "body-s3cret"},
+        "body": {"note": "with body-s3cret"},
+    }
+    assert r.scrub_request(request) == {
+        "method": "POST",
+        "url": "https://h.example/p?token=***&page=2",
+        "headers": {"X-Api-Key": "***", "Accept": "***"},
+        "params": {"password": "***", "page": "***"},
+        "body": {"note": "with ***"},
+    }
+    assert r.scrub_request({"headers": None, "params": None}) == {"headers": {}, "params": {}}
+
+
+def test_a_bearer_credential_is_learnt_without_its_scheme() -> None:
+    r = Redactor()
+    r.learn("http://[::1", {"Authorization": "Bearer tok-123456", "Accept": "text/plain"})
+    assert r.scrub("echo tok-123456; Bearer text/plain") == "echo ***; Bearer text/plain"
+
+
+def test_a_set_cookie_is_learnt_cookie_by_cookie() -> None:
+    r = Redactor()
+    r.learn(headers={"Set-Cookie": "a=c00kie-one; Path=/, b=c00kie-two; HttpOnly"})
+    assert r.scrub("c00kie-one c00kie-two Path=/") == "*** *** Path=/"
+
+
+def test_exception_chains_with_a_cycle_and_strategy_errors_are_scrubbed() -> None:
+    from strategy_cli.errors import StrategyError
+
+    r = _redactor("s3cret-value")
+    first = StrategyError("s3cret-value refused", hint="retry without s3cret-value")
+    second = ValueError("again s3cret-value")
+    first.__context__, second.__context__ = second, first  # a loop must not hang the scrub
+    r.scrub_exception(first)
+    assert (first.message, first.hint, str(first)) == (
+        "*** refused",
+        "retry without ***",
+        "*** refused",
+    )
+    assert str(second) == "again ***"
+
+
+@pytest.mark.parametrize(
+    "secret", ["pässwörd\r", "abc\x7fdef", "abc\x85def", "pa ss/wo+rd\n", "tab\tq'uote\""]
+)
+def test_each_form_of_a_secret_is_hidden_whole(secret: str) -> None:
+    # The shapes are written apart from the redactor's, plus Python's repr (in error texts).
+    shapes = secret_shapes(secret) | {repr(secret)[1:-1]}
+    r = _redactor(secret)
+    for shape in shapes:
+        assert r.scrub(f"<<{shape}>>") == "<<***>>", shape
+
+
+def test_a_percent_encoded_password_and_a_whole_cookie_header_are_hidden() -> None:
+    r = Redactor()
+    r.learn("https://u:pa%7Ess-word@h.example/", {"Cookie": "sid=c00kie-1; theme=dark-mode"})
+    assert r.scrub("pa%7Ess-word pa~ss-word") == "*** ***"
+    assert r.scrub("Cookie: sid=c00kie-1; theme=dark-mode") == "Cookie: ***"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import functools
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from strategy_cli.core.models import Delay, RetryDelay
 from strategy_cli.core.timecalc import (
     TimeError,
+    TimeRangeError,
     WallTime,
     delay_minutes,
     get_zone,
@@ -538,3 +539,97 @@ def test_a_start_without_offset_keeps_its_written_wall_time_as_intended() -> Non
     assert to_rfc3339(resolve(nxt, zone)[0]) == "2027-03-29T02:30:00+02:00"
     instant, intended = parse_wall_instant("2027-03-28T03:30:00+02:00", zone)
     assert intended == WallTime(2027, 3, 28, 3, 30)
+
+
+# --- month ends, units and the ends of the calendar -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        (WallTime(2027, 1, 29, 9), WallTime(2027, 3, 1, 9)),  # Feb 29 does not exist: Feb 28 + 1
+        (WallTime(2027, 1, 31, 9), WallTime(2027, 3, 1, 9)),
+        (WallTime(2027, 1, 28, 9), WallTime(2027, 3, 1, 9)),
+        (WallTime(2028, 1, 29, 9), WallTime(2028, 3, 1, 9)),  # leap year: Feb 29 + 1
+        (WallTime(2028, 1, 28, 9), WallTime(2028, 2, 29, 9)),
+        (WallTime(2027, 3, 31, 9), WallTime(2027, 5, 1, 9)),  # Apr 31 is Apr 30
+    ],
+)
+def test_a_days_step_from_a_month_end_counts_from_the_clamped_day(
+    start: WallTime, expected: WallTime
+) -> None:
+    zone = get_zone("UTC")
+    assert shift(shift(start, delay("months", 1), zone), delay("days", 1), zone) == expected
+
+
+def test_an_unknown_unit_is_a_time_error_naming_it() -> None:
+    base, zone = WallTime(2026, 1, 1), get_zone("UTC")
+    with pytest.raises(TimeError, match="unknown delay unit 'weeks'"):
+        shift(base, SimpleNamespace(unit="weeks", amount=1), zone)
+    # Nothing to add: the unit is never looked up.
+    assert shift(base, SimpleNamespace(unit="weeks", amount=0), zone) == base
+
+
+@pytest.mark.parametrize("zone_name", ["UTC", BERLIN, NEW_YORK, "Pacific/Kiritimati"])
+@pytest.mark.parametrize(
+    ("start", "unit", "sign"),
+    [
+        (WallTime(9999, 12, 31, 23, 30), "days", 1),
+        (WallTime(9999, 12, 31, 23, 30), "hours", 1),
+        (WallTime(9999, 12, 31, 23, 59), "minutes", 1),
+        (WallTime(9999, 12, 1), "months", 1),
+        (WallTime(9999, 1, 1), "years", 1),
+        (WallTime(1, 1, 1, 0, 30), "days", -1),
+        (WallTime(1, 1, 1, 0, 30), "hours", -1),
+        (WallTime(1, 1, 1), "minutes", -1),
+        (WallTime(1, 1, 1), "months", -1),
+        (WallTime(1, 1, 1), "years", -1),
+    ],
+)
+def test_steps_off_the_calendar_raise_time_range_error(
+    zone_name: str, start: WallTime, unit: str, sign: int
+) -> None:
+    zone = get_zone(zone_name)
+    with pytest.raises(TimeRangeError, match="out of range"):
+        # Calendar steps aim at a wall time (year 10000 is only refused when resolved).
+        resolve(shift(start, delay(unit, 1), zone, sign=sign), zone)
+
+
+def test_steps_near_the_ends_of_the_calendar_still_work() -> None:
+    zone = get_zone("UTC")
+    assert shift(WallTime(9999, 12, 30, 23), delay("days", 1), zone) == WallTime(9999, 12, 31, 23)
+    assert shift(WallTime(1, 1, 2), delay("days", 1), zone, sign=-1) == WallTime(1, 1, 1)
+    assert shift(WallTime(1, 1, 1, 5), delay("hours", 1), zone) == WallTime(1, 1, 1, 6)
+    assert issubclass(TimeRangeError, TimeError)
+
+
+@pytest.mark.parametrize("name", [5, "", "   ", ["UTC"]])
+def test_a_zone_that_is_not_a_name_is_a_time_error(name: Any) -> None:
+    with pytest.raises(TimeError, match="unknown time zone"):
+        get_zone(name)
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that knows no offset: as naive as no tzinfo at all."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+def test_a_datetime_whose_zone_gives_no_offset_is_naive() -> None:
+    with pytest.raises(TimeError, match="timezone-aware"):
+        wall_of(datetime(2026, 1, 1, tzinfo=_NoOffset()), get_zone("UTC"))
+    with pytest.raises(TimeError, match="timezone-aware"):
+        to_rfc3339(datetime(2026, 1, 1, tzinfo=_NoOffset()))
+
+
+def test_delays_given_as_plain_mappings() -> None:
+    assert delay_minutes({"unit": "hours", "amount": 2}) == 120
+    reset = SimpleNamespace(unit="days", amount=1, resetTo={"hour": 6, "minute": 15})
+    assert shift(WallTime(2026, 1, 1, 9), reset, get_zone("UTC")) == WallTime(2026, 1, 2, 6, 15)
+
+
+@pytest.mark.parametrize("month", [0, 13])
+def test_a_wall_time_in_no_month_is_a_range_error(month: int) -> None:
+    with pytest.raises(TimeRangeError):
+        resolve(WallTime(2026, month, 30), get_zone("UTC"))

@@ -107,7 +107,10 @@ def _require_aware(instant: datetime, what: str) -> None:
 def wall_of(instant: datetime, zone: ZoneInfo) -> WallTime:
     """The wall time of an aware ``instant`` in ``zone``."""
     _require_aware(instant, "wall_of")
-    loc = instant.astimezone(zone)
+    try:
+        loc = instant.astimezone(zone)
+    except OverflowError as exc:  # 9999-12-31T23:00Z is in year 10000 east of Greenwich
+        raise TimeRangeError(f"{instant.isoformat()} is out of range in {zone.key}") from exc
     # Only inside a repeated hour do the two folds differ: elsewhere `exact` stays False, so
     # wall times compare equal however they were computed.
     exact = not loc.fold and loc.replace(fold=1).utcoffset() != loc.utcoffset()
@@ -279,8 +282,9 @@ def _step_days(base: WallTime, n: int, zone: ZoneInfo) -> WallTime:
 
 def _elapsed(minutes: int) -> Callable[[WallTime, int, ZoneInfo], WallTime]:
     def step(base: WallTime, n: int, zone: ZoneInfo) -> WallTime:
-        start = resolve(base, zone)[0].astimezone(UTC)
+        # Near year 1 or 9999 the UTC instant itself, not only the sum, can leave the calendar.
         try:
+            start = resolve(base, zone)[0].astimezone(UTC)
             end = start + timedelta(minutes=minutes * n)
         except OverflowError as exc:
             raise TimeRangeError(f"{base} + {n * minutes} minutes is out of range") from exc
