@@ -3,34 +3,34 @@ wide, and every example copies and pastes as written."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 import shlex
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
-
-from tests.clikit import run_main
+from clikit import run_main
 
 # typer carries its own copy of click: the tree's classes are typer's, so the tests look at
 # what a command has (commands, param_type_name) rather than at click's classes.
 
 WIDTH = 80
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _tree() -> list[tuple[tuple[str, ...], Any]]:
+    """Every command path (the walk of scripts/gen_cli_docs.py) with its command object."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import gen_cli_docs
+
     from strategy_cli.cli import app as app_module
 
-    app_module._register()
-    found: list[tuple[tuple[str, ...], Any]] = []
-
-    def walk(cmd: Any, path: tuple[str, ...]) -> None:
-        found.append((path, cmd))
-        for name, sub in sorted(getattr(cmd, "commands", {}).items()):
-            walk(sub, (*path, name))
-
-    walk(typer.main.get_command(app_module.app), ())
-    return found
+    paths = gen_cli_docs.commands()  # registers every command module
+    root = typer.main.get_command(app_module.app)
+    return [(path, functools.reduce(lambda c, n: c.commands[n], path, root)) for path in paths]
 
 
 TREE = _tree()

@@ -67,6 +67,14 @@ def test_more_than_five_reasons_end_with_and_n_more(kit: RunKit, server: Recordi
     assert "7 attempt(s) failed:" in r.out.splitlines()
 
 
+def test_timeouts_are_grouped_by_host(kit: RunKit, server: RecordingServer) -> None:
+    server.route("POST /hook", Reply(200, delay=1.0))
+    kit.create(_strategy("slow", server.url), {"id": "a"}, {"id": "b"})
+    doc = kit.run("--timeout", "0.2", "--format", "json").json()
+    host = server.url.removeprefix("http://")
+    assert doc["failures"] == [{"reason": f"timed out calling {host}", "count": 2}]
+
+
 def test_reasons_name_no_secret(kit: RunKit, server: RecordingServer) -> None:
     port = free_port()
     url = f"http://ana:pw-9x8y7z@127.0.0.1:{port}/api?access_token=tk-1a2b3c"
