@@ -35,3 +35,9 @@ class StrategyError(Exception):
 class UsageError(StrategyError):
     def __init__(self, message: str, *, hint: str | None = None):
         super().__init__(message, code=ExitCode.USAGE, hint=hint)
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's text for a one-line message (its type when it has none)."""
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0] if text.strip() else type(exc).__name__

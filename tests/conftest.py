@@ -15,6 +15,13 @@ from servers import RecordingServer, RunKit
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SAMPLES = ROOT / "sample-strategies"
+# Attributes that satisfy the loan-collection sample's instanceValidation.
+LOAN_ATTRS = {
+    "loanId": "L1",
+    "customerEmail": "a@b.c",
+    "firstDueDate": "2026-01-31T00:00:00+01:00",
+    "amountCents": 1000,
+}
 
 # Hypothesis keeps no example database: a run's outcome depends on the code and the seed only,
 # never on what an earlier run (or test) found. A failure prints how to reproduce it.

@@ -65,3 +65,12 @@ def test_stdin_filename_needs_stdin() -> None:
     assert "does not use --stdin-filename" in proc.stderr
     text = LOAN.read_text(encoding="utf-8")
     assert strategy("validate", "-", "--stdin-filename", "x.yaml", stdin=text).returncode == 0
+
+
+def test_run_refuses_what_its_mode_does_not_use(tmp_path: Path) -> None:
+    db = str(tmp_path / "store.db")
+    proc = strategy("run", "--dry-run", "--watch", "--db", db)
+    assert proc.returncode == 2 and "--dry-run does not use --watch" in proc.stderr
+    proc = strategy("run", "--interval", "2", "--db", db)
+    assert proc.returncode == 2 and "run without --watch does not use --interval" in proc.stderr
+    assert strategy("run", "--dry-run", "--db", db).returncode == 0

@@ -152,7 +152,7 @@ def test_doctor_reports_a_corrupt_store(tmp_path: Path) -> None:
     with Store(db) as store:
         store.put_events(
             {"sid": f"e{i:05}", "instanceSid": f"i{i % 50}", "status": "PENDING",
-             "date": "2026-01-01T00:00:00Z", "note": "x" * 500}
+             "task": "work", "date": "2026-01-01T00:00:00Z", "note": "x" * 500}
             for i in range(2000)
         )  # fmt: skip
     healthy = strategy("doctor", "--db", str(db), cwd=tmp_path)

@@ -51,9 +51,12 @@ def _config_in(folder: Path) -> ProjectConfig:
             return _parse(dot, _read(dot))
         py = candidate / "pyproject.toml"
         if py.is_file():
-            section = _read(py).get("tool", {}).get("strategy")
+            tool = _read(py).get("tool", {})
+            section = tool.get("strategy") if isinstance(tool, dict) else None
             if isinstance(section, dict):
                 return _parse(py, section)
+            if section is not None or not isinstance(tool, dict):
+                raise UsageError(f"{py}: `tool.strategy` must be a table: [tool.strategy]")
     return ProjectConfig()
 
 

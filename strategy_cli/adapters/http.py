@@ -21,6 +21,7 @@ from typing import Any
 from ..core import jtd
 from ..core.attempt import StepCall, StepOutcome, run_controller
 from ..core.callbacks import Callbacks
+from ..core.jsontext import loads_limited
 from ..core.models import Authorization, Service, Settings
 from ..core.redaction import Redactor
 from ..core.requests import (
@@ -357,7 +358,7 @@ def _check_request(request: PlannedRequest) -> None:
     raw = request.method.requestValidation
     if not raw:
         return
-    schema = json.loads(raw)
+    schema = loads_limited(raw)
     problems = jtd.describe(schema, request.body)
     if problems:
         raise RequestError(f"request body fails requestValidation: {problems[0]}")
@@ -384,7 +385,7 @@ def _judge(reply: Reply, request: PlannedRequest) -> StepOutcome:
 
 def _json_or_none(text: str) -> Any:
     try:
-        return json.loads(text) if text else None
+        return loads_limited(text) if text else None
     except ValueError:
         return None
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import io
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -17,6 +17,7 @@ from ..core.lint.callbacks import callback_names
 from .callback_source import static_callbacks
 from .config import ProjectConfig, config_for
 from .files import STDIN
+from .stdin import read_stdin
 from .yamlsource import file_problem, load_path, load_stream, unreadable
 
 # Below this many files a worker pool costs more to start than it saves.
@@ -38,7 +39,8 @@ def lint_file(
     if name == STDIN:
         display = stdin_name or "<stdin>"
         is_json = display.endswith(".json")
-        doc = load_stream(sys.stdin.buffer, display, is_json, max_bytes)
+        # At most one byte over the limit is read: enough for load_stream to refuse it.
+        doc = load_stream(io.BytesIO(read_stdin(max_bytes + 1)), display, is_json, max_bytes)
         config = config_for(Path(stdin_name or "."))
     else:
         try:

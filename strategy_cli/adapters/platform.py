@@ -58,10 +58,15 @@ def _profile(name: str) -> Remote:
         raise UsageError(f"--profile {name}: no configuration file at {path}") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"{path}: cannot read: {exc}") from None
-    profile = data.get("profiles", {}).get(name)
-    if not isinstance(profile, dict):
-        known = ", ".join(sorted(data.get("profiles", {}))) or "none"
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise UsageError(f"{path}: `profiles` must be a table: [profiles.NAME] sections")
+    profile = profiles.get(name)
+    if profile is None:
+        known = ", ".join(sorted(profiles)) or "none"
         raise UsageError(f"--profile {name}: not in {path} (profiles: {known})")
+    if not isinstance(profile, dict):
+        raise UsageError(f"{path}: profiles.{name} must be a table: [profiles.{name}]")
     url, var = profile.get("api_url"), profile.get("secret_env")
     if not isinstance(url, str) or not isinstance(var, str):
         raise UsageError(f"{path}: [profiles.{name}] needs api_url and secret_env")
@@ -195,8 +200,12 @@ def _checked(response: Any, sid: str, url: str) -> list[dict[str, Any]]:
         raise StrategyError(f"no such instance: {sid}", hint="check the sid against the platform")
     if not 200 <= status < 300:
         raise StrategyError(f"{url} answered HTTP {status}")
+    from ..core.jsontext import JsonLimitError, loads_limited
+
     try:
-        data = response.json()
+        data = loads_limited(response.content)
+    except JsonLimitError as exc:
+        raise StrategyError(f"{url} answered with JSON this tool cannot use: {exc}") from None
     except ValueError:
         raise StrategyError(f"{url} answered with a body that is not JSON") from None
     _check_shape(data)

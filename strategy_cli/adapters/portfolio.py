@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..core.attributes import attribute_problems
+from ..core.jsontext import JsonLimitError, loads_limited
 from ..core.models import Settings
 from ..core.scenario import Scenario
 from ..core.simulate import Simulation
@@ -169,9 +170,11 @@ def _chunks(lines: Iterator[Line]) -> Iterator[list[Line]]:
 
 def _parse(path: Path, n: int, text: str) -> dict[str, Any]:
     try:
-        item = json.loads(text)
+        item = loads_limited(text)
     except json.JSONDecodeError as exc:
         raise StrategyError(f"{path}:{n}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except JsonLimitError as exc:
+        raise StrategyError(f"{path}:{n}: JSON this tool cannot use: {exc}") from None
     if not isinstance(item, dict):
         raise StrategyError(f"{path}:{n}:1: each line must be an object {{attributes, start}}")
     return item
@@ -191,7 +194,7 @@ def _item(
         raise StrategyError(f"{path}:{n}: `start` must be an ISO-8601 string")
     try:
         return attrs, parse_wall_instant(raw, zone)
-    except TimeError as exc:
+    except (TimeError, OverflowError) as exc:  # Overflow: an instant at the calendar's end
         raise StrategyError(f"{path}:{n}: start: {exc}") from None
 
 
@@ -210,7 +213,10 @@ def _simulate_chunk(job: _Job, lines: list[Line]) -> _Chunk:
             sim.executor.describe_requests = False
             if job.forecast:
                 sim.executor.calls = chunk.calls
-            box = sim.run(attrs, *start)
+            try:
+                box = sim.run(attrs, *start)
+            except StrategyError as exc:  # e.g. a schedule that leaves the calendar: which line
+                raise StrategyError(f"{job.path}:{n}: {exc.message}", hint=exc.hint) from None
             chunk.instances.append(
                 instance_row(box.instance, box.state, 1, job.strategy_name, job.store_path)
             )

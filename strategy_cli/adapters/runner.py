@@ -53,7 +53,7 @@ def lease_length() -> timedelta:
         seconds = float(raw)
     except ValueError:
         raise StrategyError(f"{LEASE_ENV}={raw!r} is not a number of seconds") from None
-    if seconds <= 0:
+    if not 0 < seconds < 10**9:  # not NaN or infinite either: a timedelta needs a real span
         raise StrategyError(f"{LEASE_ENV}={raw!r} must be more than 0 seconds")
     return timedelta(seconds=seconds)
 

@@ -21,16 +21,23 @@ CALLBACK_KEYS = frozenset(CALLBACK_KINDS)
 def load_scenario(path: Path, settings: Settings | None = None) -> Scenario:
     """A scenario file; with `settings`, every task.step and callback it names must exist there
     (a typo would otherwise be ignored silently and simulate something else)."""
-    scenario = _load(path)
+    doc = _read(path)
+    scenario = _load(path, doc)
     if settings is not None:
-        _check_names(path, load_path(path), scenario, settings)
+        _check_names(path, doc, scenario, settings)
     return scenario
 
 
-def _load(path: Path) -> Scenario:
+def _read(path: Path) -> Document:
     if not path.is_file():
         raise UsageError(f"{path}: no such scenario file")
-    doc = load_path(path)
+    try:
+        return load_path(path)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _load(path: Path, doc: Document) -> Scenario:
     if doc.findings:
         f = doc.findings[0]
         raise StrategyError(f"{f.file}:{f.line}:{f.column}: {f.message}", hint=f.hint)

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from ..core.literal import literal
-from ..errors import StrategyError
+from ..errors import StrategyError, UsageError
 from .operations import tasks_document
 from .store import Store
 
@@ -43,12 +43,18 @@ def make_app(store: Store) -> Any:
         ) from None
 
     async def get_tasks(request: Request) -> JSONResponse:
-        sid = request.path_params["instanceSid"]
+        try:
+            return answer(request.path_params["instanceSid"], request.headers)
+        except StrategyError as exc:  # a damaged record, a busy store: one log line, no traceback
+            log.warning("error: %s", exc.message)
+            return JSONResponse({"message": "the store cannot answer"}, status_code=500)
+
+    def answer(sid: str, headers: Any) -> JSONResponse:
         found = store.get_instance(sid)
         if found is None:
             return JSONResponse({"message": "instance not found"}, status_code=404)
         strategy = store.get_strategy(found[0]["strategyId"]) or {}
-        if not secret_matches(strategy.get("secret"), request.headers.get("Strategy-Secret")):
+        if not secret_matches(strategy.get("secret"), headers.get("Strategy-Secret")):
             return JSONResponse({"message": "invalid Strategy-Secret"}, status_code=401)
         return JSONResponse(tasks_document(store, sid))
 
@@ -119,3 +125,5 @@ def check_port(host: str, port: int) -> None:
         raise StrategyError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint="choose another --port"
         ) from None
+    except UnicodeError as exc:  # a host name IDNA cannot encode (too long, invalid UTF-8)
+        raise UsageError(f"--host {host}: not a host name or address ({exc})") from None

@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import StrategyError
+from ..core.record_checks import record_problem
+from ..errors import StrategyError, first_line
 from .store_schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
@@ -93,7 +94,9 @@ def _compact_dumps() -> Callable[[Any], str]:
         return plain.encode
     fast, failed = orjson.dumps, orjson.JSONEncodeError
     option = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-    std = plain.encode
+    # \u escapes for the rare record orjson refuses: a lone surrogate (from a response or a
+    # file) then stays storable as ASCII text and reads back as the same string.
+    std = json.JSONEncoder(separators=(",", ":"), default=_json_default).encode
 
     def dumps(value: Any) -> str:
         try:
@@ -119,6 +122,30 @@ def _dumps(value: Any) -> str:
 
 
 _loads = json.loads
+
+
+def read_record(where: str, table: str, sid: Any, text: Any) -> Record:
+    """A stored record, parsed and checked (`core/record_checks.py`): a hand-edited, damaged or
+    SQL NULL record is a StoreError naming the table and row, never a crash further on."""
+    try:
+        value: Any = _loads(text) if isinstance(text, str | bytes) else None
+    except (ValueError, RecursionError) as exc:
+        raise _corrupt(where, table, sid, f"not JSON ({first_line(exc)})") from None
+    problem = record_problem(table, value)
+    if problem is not None:
+        raise _corrupt(where, table, sid, problem)
+    return value  # type: ignore[no-any-return]  # a dict: record_problem checked it
+
+
+def _corrupt(where: str, table: str, sid: Any, problem: str) -> StoreError:
+    what = "state of instance" if table == "state" else f"{table} row"
+    return StoreError(
+        f"{where}: {what} {sid}: the stored record is damaged or hand-edited: {problem}",
+        hint=DAMAGED_HINT,
+    )
+
+
+DAMAGED_HINT = "run `strategy doctor`; restore the store from a backup or delete that row"
 
 
 def settings_digest(settings: Any) -> str:
@@ -210,8 +237,18 @@ def _guarded(method: _F) -> _F:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
             raise self._error(exc) from None
+        except UnicodeEncodeError as exc:  # a lone surrogate: SQLite text is UTF-8
+            raise StoreError(f"{self.path}: {_not_utf8(exc)}") from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _not_utf8(exc: UnicodeEncodeError) -> str:
+    """Which text could not be stored or looked up: a sid, a name (from an argument with invalid
+    UTF-8 bytes, which Python keeps as lone surrogates), shown around the offending character."""
+    text = exc.object if isinstance(exc.object, str) else ""
+    around = text[max(0, exc.start - 30) : exc.end + 30]
+    return f"'{around}' is not valid UTF-8 text: nothing in the store can match or hold it"
 
 
 _EVENT_INSERT = (
@@ -588,22 +625,24 @@ class Store:
     @_guarded
     def strategy_versions(self, name: str) -> list[Record]:
         rows = self.conn.execute(
-            "SELECT record FROM strategies WHERE name = ? ORDER BY version", (name,)
+            "SELECT sid, record FROM strategies WHERE name = ? ORDER BY version", (name,)
         )
-        return [_loads(r[0]) for r in rows]
+        return [self._read("strategies", sid, record) for sid, record in rows]
 
     @_guarded
     def get_strategy(self, name_or_sid: str, version: int | None = None) -> Record | None:
         """The strategy with that sid, or that name's given (default: latest) version."""
-        row = self._strategy_column("record", name_or_sid, version)
-        return _loads(row) if row else None
+        row = self._strategy_column("sid, record", name_or_sid, version, whole=True)
+        return self._read("strategies", *row) if row else None
 
     @_guarded
     def strategy_digest(self, name_or_sid: str, version: int | None = None) -> str | None:
         """The stored digest of `get_strategy(name_or_sid, version)`."""
         return self._strategy_column("digest", name_or_sid, version)
 
-    def _strategy_column(self, column: str, name_or_sid: str, version: int | None) -> Any:
+    def _strategy_column(
+        self, column: str, name_or_sid: str, version: int | None, *, whole: bool = False
+    ) -> Any:
         if version is None:
             sql = (
                 f"SELECT {column} FROM strategies WHERE name = ?1 OR sid = ?1 "
@@ -617,19 +656,19 @@ class Store:
             )
             params = (name_or_sid, int(version))
         row = self.conn.execute(sql, params).fetchone()
-        return row[0] if row else None
+        return row if whole or not row else row[0]
 
     @_guarded
     def list_strategies(self) -> list[Record]:
         """The latest version of each strategy name, with `versions`: how many are stored."""
         rows = self.conn.execute(
-            "SELECT s.record, c.n FROM strategies s JOIN "
+            "SELECT s.sid, s.record, c.n FROM strategies s JOIN "
             "(SELECT name, max(version) AS v, count(*) AS n FROM strategies GROUP BY name) c "
             "ON s.name = c.name AND s.version = c.v ORDER BY s.name"
         )
         out = []
-        for record, count in rows:
-            rec = _loads(record)
+        for sid, record, count in rows:
+            rec = self._read("strategies", sid, record)
             rec["versions"] = count
             out.append(rec)
         return out
@@ -671,7 +710,7 @@ class Store:
         ).fetchone()
         if row is None:
             return None
-        return _loads(row[0]), (_loads(row[1]) if row[1] else {})
+        return self._read("instances", sid, row[0]), self._read("state", sid, row[1] or "{}")
 
     def _match(self, table: str, prefix: str, limit: int) -> list[str]:
         # A range on the primary key: exact (case-sensitive) and uses the index.
@@ -710,18 +749,24 @@ class Store:
         if simulated is not None:
             where.append("simulated = ?")
             params.append(1 if simulated else 0)
-        sql = "SELECT record, simulated FROM instances"
+        sql = "SELECT sid, record, simulated FROM instances"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY created_at, sid"
         out = []
-        for record, sim in self.conn.execute(sql, params):
-            rec = _loads(record)
+        for sid, record, sim in self.conn.execute(sql, params):
+            rec = self._read("instances", sid, record)
             rec["simulated"] = bool(sim)
             out.append(rec)
         return out
 
     # --- events ---------------------------------------------------------------------------------
+
+    def _read(self, table: str, sid: Any, text: Any) -> Record:
+        return read_record(self.path, table, sid, text)
+
+    def _events(self, rows: Iterable[tuple[Any, Any]]) -> list[Record]:
+        return [self._read("events", sid, record) for sid, record in rows]
 
     def _event_rows(self, records: Iterable[Record], simulated: int) -> Iterator[tuple[Any, ...]]:
         return event_rows(records, simulated, self.path)
@@ -744,7 +789,7 @@ class Store:
     @_guarded
     def get_event(self, sid: str) -> Record | None:
         row = self.conn.execute("SELECT record FROM events WHERE sid = ?", (sid,)).fetchone()
-        return _loads(row[0]) if row else None
+        return self._read("events", sid, row[0]) if row else None
 
     @_guarded
     def match_event_sids(self, prefix: str, limit: int = 20) -> list[str]:
@@ -755,7 +800,7 @@ class Store:
         """An instance's events (optionally only those statuses), by date then sid."""
         if statuses is None:
             rows = self.conn.execute(
-                "SELECT record FROM events WHERE instance_sid = ? ORDER BY date_utc, sid",
+                "SELECT sid, record FROM events WHERE instance_sid = ? ORDER BY date_utc, sid",
                 (instance_sid,),
             )
         else:
@@ -764,21 +809,21 @@ class Store:
                 return []
             marks = ", ".join("?" * len(wanted))
             rows = self.conn.execute(
-                f"SELECT record FROM events WHERE instance_sid = ? AND status IN ({marks}) "
+                f"SELECT sid, record FROM events WHERE instance_sid = ? AND status IN ({marks}) "
                 "ORDER BY date_utc, sid",
                 (instance_sid, *wanted),
             )
-        return [_loads(r[0]) for r in rows]
+        return self._events(rows)
 
     @_guarded
     def pending_events_of(self, instance_sid: str) -> list[Record]:
         """An instance's events in a non-terminal status, by date then sid."""
         rows = self.conn.execute(
-            "SELECT record FROM events WHERE instance_sid = ? AND status NOT IN (?, ?, ?) "
+            "SELECT sid, record FROM events WHERE instance_sid = ? AND status NOT IN (?, ?, ?) "
             "ORDER BY date_utc, sid",
             (instance_sid, *TERMINAL_STATUSES),
         )
-        return [_loads(r[0]) for r in rows]
+        return self._events(rows)
 
     @_guarded
     def due_events(
@@ -799,7 +844,7 @@ class Store:
             raise StoreError(f"{self.path}: {now_utc!r} is not an RFC 3339 instant") from None
         marks = ", ".join("?" * len(wanted))
         sql = (
-            f"SELECT record FROM events WHERE status IN ({marks}) AND date_utc <= ? "
+            f"SELECT sid, record FROM events WHERE status IN ({marks}) AND date_utc <= ? "
             "AND simulated = 0"
         )
         params: list[Any] = [*wanted, now_key]
@@ -808,7 +853,34 @@ class Store:
             params.append(instance_sid)
         sql += " ORDER BY date_utc, sid LIMIT ?"
         params.append(int(limit))
-        return [_loads(r[0]) for r in self.conn.execute(sql, params)]
+        return self._events(self.conn.execute(sql, params))
+
+    # --- checks ---------------------------------------------------------------------------------
+
+    @_guarded
+    def damaged_records(self, limit: int = 5) -> list[str]:
+        """The first `limit` records no command could use (each as its StoreError message):
+        what `strategy doctor` reports. Reads every row once."""
+        from .strategies import settings_of
+
+        found: list[str] = []
+        queries = [
+            ("strategies", "SELECT sid, record FROM strategies"),
+            ("instances", "SELECT sid, record FROM instances"),
+            ("state", "SELECT sid, coalesce(state, '{}') FROM instances"),
+            ("events", "SELECT sid, record FROM events"),
+        ]
+        for table, sql in queries:
+            for sid, text in self.conn.execute(sql):
+                try:
+                    record = self._read(table, sid, text)
+                    if table == "strategies":
+                        settings_of(record)
+                except StrategyError as exc:
+                    found.append(exc.message)
+                    if len(found) >= limit:
+                        return found
+        return found
 
     @_guarded
     def due_tasks(

@@ -101,5 +101,19 @@ def apply_strategy(store: Store, loaded: LoadedStrategy) -> tuple[dict[str, Any]
 
 
 def settings_of(record: dict[str, Any]) -> Settings:
-    """A stored strategy's settings as a model (stored records were valid when applied)."""
-    return Settings.model_validate(record["settings"])
+    """A stored strategy's settings as a model (stored records were valid when applied; one
+    edited since is an error naming the strategy and the first bad field)."""
+    from pydantic import ValidationError
+
+    from .store import DAMAGED_HINT
+
+    try:
+        return Settings.model_validate(record["settings"])
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in err["loc"]) or "settings"
+        raise StrategyError(
+            f"stored strategy '{record.get('name')}' ({record.get('sid')}): its settings are "
+            f"damaged or hand-edited: settings.{where}: {err['msg']}",
+            hint=DAMAGED_HINT,
+        ) from None

@@ -50,13 +50,17 @@ def json_argument(raw: str | None, option: str) -> Any:
             reason = getattr(exc, "strerror", None) or exc
             raise UsageError(f"{option}: cannot read {path}: {reason}") from None
         where = str(path)
+    from ..core.jsontext import JsonLimitError, loads_limited
+
     try:
-        return json.loads(text)
+        return loads_limited(text)
     except json.JSONDecodeError as exc:
         raise UsageError(
             f"{where}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
             hint=f'pass {option} \'{{"key": "value"}}\' or {option} @file.json',
         ) from None
+    except JsonLimitError as exc:
+        raise UsageError(f"{where}: JSON this tool cannot use: {exc}") from None
 
 
 def zone_of(settings: Any) -> Any:
@@ -80,7 +84,7 @@ def start_option(raw: str | None, zone: Any, option: str) -> Any:
         return None
     try:
         return parse_wall_instant(raw, zone)
-    except TimeError as exc:
+    except (TimeError, OverflowError) as exc:  # OverflowError: an instant at the calendar's end
         raise UsageError(
             f"{option}: {exc}", hint="use ISO-8601, e.g. 2026-01-31T09:00:00+01:00"
         ) from None

@@ -20,17 +20,24 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 
+_SIZES = ("COLUMNS", "LINES")
+
+
 def _make(stream: object) -> Console:
     from rich.console import Console
 
-    width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
+    # rich reads COLUMNS and LINES with int(): a number longer than Python's str-to-int limit
+    # would raise. No terminal is 100,000 cells wide, so a longer number is ignored.
+    environ = {k: v for k, v in os.environ.items() if k not in _SIZES or len(v) <= 5}
+    columns = environ.get("COLUMNS", "")
     return Console(
         file=stream,  # type: ignore[arg-type]
         highlight=False,
         # ":100:" in "file.yaml:100:7" is an emoji code to rich, even in text printed without markup.
         emoji=False,
         soft_wrap=False,
-        width=width,
+        width=int(columns) if columns.isdigit() else None,
+        _environ=environ,
         # NO_COLOR means no styling at all: rich's no_color alone still emits bold and dim.
         no_color="NO_COLOR" in os.environ or None,
         color_system=None if os.environ.get("NO_COLOR") is not None else "auto",

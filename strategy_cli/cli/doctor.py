@@ -89,7 +89,9 @@ def _store(db: str | None) -> dict[str, Any]:
         }
     try:
         with open_store(db) as store:
-            problems = store.problems()
+            # the file's own integrity first; a sound file may still hold records
+            # edited by hand, which no command could use
+            problems = store.problems() or store.damaged_records()
             return {
                 "path": str(store.path),
                 "schemaVersion": store.schema_version,

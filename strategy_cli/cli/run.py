@@ -25,8 +25,11 @@ def run(
         bool, typer.Option("--watch", help="Keep polling for newly due events (Ctrl-C stops).")
     ] = False,
     interval: Annotated[
-        float, typer.Option("--interval", min=0.05, help="Seconds between polls with --watch.")
-    ] = 1.0,
+        float | None,
+        typer.Option(
+            "--interval", min=0.05, help="Seconds between polls with --watch (default 1)."
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the requests; send and change nothing.")
     ] = False,
@@ -49,8 +52,12 @@ def run(
     from ..adapters.config import config_for
     from ..adapters.operations import instance_sid
     from ..adapters.runner import RunOptions
-    from .common import open_store
+    from .common import open_store, refuse_unused
 
+    if dry_run:
+        refuse_unused("--dry-run", {"--watch": watch}, hint="a dry run plans what is due now, once")
+    elif not watch:
+        refuse_unused("run without --watch", {"--interval": interval}, hint="add --watch")
     with open_store(db) as store:
         sid = instance_sid(store, instance) if instance else None
         hooks = project_callbacks(callbacks, env)
@@ -59,7 +66,7 @@ def run(
             instance=sid,
             concurrency=concurrency,
             watch=watch,
-            interval=interval,
+            interval=1.0 if interval is None else interval,
             timeout=timeout,
             max_response_bytes=config_for(Path.cwd()).max_response_bytes,
         )

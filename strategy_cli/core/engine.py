@@ -139,7 +139,7 @@ class Engine:
         try:
             base = first_cycle_base(self.settings, start, self.zone, attributes, base_wall)
             self._enter_cycle(box, 1, base, now)
-        except (TimeError, CallbackError) as exc:
+        except (TimeError, OverflowError, CallbackError) as exc:  # Overflow: off the calendar
             raise OperationError(f"cannot schedule cycle 1: {exc}") from None
         self._refresh(box, now)
         return box
@@ -260,7 +260,7 @@ class Engine:
             return
         try:
             self._enter_cycle(box, n, _wall(box.state["intended"]), now)
-        except (TimeError, CallbackError) as exc:
+        except (TimeError, OverflowError, CallbackError) as exc:  # Overflow: off the calendar
             box.state["error"] = f"cannot schedule cycle {n}: {exc}"
             self.cancel(box, now, reason="CREATE_CYCLE_ERROR")
         self._refresh(box, now)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from .. import jtd
 from ..document import Document, get_in
 from ..findings import DocPath, Finding
+from ..jsontext import loads_limited
 from ..templating import ROOTS, TemplateError, parse_ref, refs_in
 from .graph import StepGraph, task_graphs
 from .walk import delays, did_you_mean, items, known, text
@@ -57,7 +57,7 @@ def _method_schemas(doc: Document) -> Iterator[Finding]:
             raw = method.get("requestValidation")
             if isinstance(raw, str):
                 try:
-                    parsed = json.loads(raw)
+                    parsed = loads_limited(raw)
                 except ValueError as exc:
                     yield doc.finding(
                         "invalid-jtd-schema",

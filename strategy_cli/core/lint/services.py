@@ -38,14 +38,22 @@ def check_services(doc: Document) -> Iterator[Finding]:
 def _url(doc: Document, path: DocPath, url: object) -> Iterator[Finding]:
     if not isinstance(url, str) or "${env:" in url or "{{" in url:
         return
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if not _absolute_http(url):
         yield doc.finding(
             "invalid-base-url",
             path,
             f"'{url}' is not an absolute http(s) URL",
             hint="write it as https://host[:port][/path]",
         )
+
+
+def _absolute_http(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number in 0-65535
+    except ValueError:  # e.g. an unclosed IPv6 bracket: http://[::1
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _missing_envs(doc: Document, envs_of: dict[str, tuple[DocPath, set[str]]]) -> Iterator[Finding]:
