@@ -28,6 +28,7 @@ from typing import Any, TypeGuard
 from ..core.attempt import CONFIGURATION_ERROR
 from ..core.callbacks import Callbacks
 from ..core.engine import Engine, InstanceBox
+from ..core.failures import failed_service, failure_reason
 from ..core.models import Settings
 from ..core.records import iso
 from ..core.redaction import Redactor
@@ -87,6 +88,8 @@ class RunSummary:
     problems: list[str] = field(default_factory=list)
     # One entry per stored outcome: event, instance, task, outcome, status, attempt, errorMessage.
     events: list[dict[str, Any]] = field(default_factory=list)
+    # Why attempts failed: each failed attempt's reason (core/failures.py), counted.
+    failures: Counter[str] = field(default_factory=Counter)
 
     @property
     def executed(self) -> int:
@@ -261,6 +264,9 @@ class Runner:
         self.summary.outcomes[outcome] += 1
         if status == CONFIGURATION_ERROR:
             self.blocked.add(event["sid"])
+        if outcome in FAILED_ATTEMPT:
+            service = failed_service(loaded.engine.settings, event)
+            self.summary.failures[failure_reason(event.get("errorMessage"), service)] += 1
         self.summary.events.append(
             {
                 "event": event["sid"],
@@ -310,6 +316,7 @@ class Runner:
                 fresh.box.dirty.add(sid)
             save(self.store, fresh)
         self.summary.outcomes["failed"] += 1
+        self.summary.failures[failure_reason(message)] += 1
 
     def renew(self, inflight: list[tuple[Loaded, str]]) -> None:
         """Extend the leases of the attempts in flight (stored copies only)."""
@@ -487,6 +494,10 @@ def add_strategy_secret(redactor: Redactor, strategy: dict[str, Any]) -> None:
 
 def _leased(until: Any, now: datetime) -> bool:
     return isinstance(until, str) and datetime.fromisoformat(until) > now
+
+
+# The outcomes of an attempt that failed (a retry, a pause or a failure follows).
+FAILED_ATTEMPT = frozenset({"retried", "paused", "failed", "configuration error"})
 
 
 def _outcome_name(event: dict[str, Any], status: str) -> str:

@@ -96,9 +96,9 @@ def schema(
         typer.Option("--output", "-o", help="Write the schema to this file instead of stdout."),
     ] = None,
 ) -> int:
-    """Print the JSON Schema (draft 2020-12) of a strategy file, for editors and other tools.
+    """Print the JSON Schema of a strategy file.
 
-    Point an editor at it with a first line `# yaml-language-server: $schema=PATH`.
+    JSON Schema draft 2020-12, for editors and other tools. Point an editor at it with a first line `# yaml-language-server: $schema=PATH`.
 
     Example: strategy schema --output docs/strategy.schema.json
     """
@@ -124,9 +124,13 @@ def init(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> int:
-    """Write a commented starter strategy that passes `strategy validate`.
+    """Write a commented starter strategy.
 
-    Example: strategy init loan-reminders --output strategies/loan-reminders.yaml
+    The file passes `strategy validate` as written.
+
+    \b
+    Example: strategy init loan-reminders \\
+               --output strategies/loan-reminders.yaml
     """
     if not _SLUG.fullmatch(name):
         raise UsageError(f"invalid name '{name}': use letters, digits, - and _")
@@ -171,9 +175,9 @@ def rules(
         RulesFormat, typer.Option("--format", "-f", help="Output format.")
     ] = RulesFormat.text,
 ) -> int:
-    """List every lint rule with its default severity, group and summary.
+    """List every lint rule.
 
-    Severities can be changed per project in [tool.strategy.rules]; see docs/rules.md.
+    Each with its default severity, group and summary. Severities can be changed per project in [tool.strategy.rules]; see docs/rules.md.
 
     Example: strategy rules --format json
     """

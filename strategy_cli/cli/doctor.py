@@ -10,9 +10,9 @@ from .common import DbOption, FormatOption, ReadFormat
 
 
 def doctor(db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
-    """Print versions, the store path and schema version, config files found; check the store.
+    """Check the installation and the store.
 
-    The store check is SQLite's full integrity check: exit 1, with one line per problem, when
+    Prints versions, the store path and schema version, config files found. The store check is SQLite's full integrity check: exit 1, with one line per problem, when
     the store cannot be opened or is corrupt.
 
     Example: strategy doctor --format json

@@ -67,7 +67,9 @@ def _change(sid: str, db: str | None, format: ReadFormat, op: Any, verb: str) ->
 
 @app.command("trigger")
 def trigger(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
-    """Release an ONHOLD event (manualTrigger): it becomes PENDING and runs when due.
+    """Release an ONHOLD event (manualTrigger).
+
+    It becomes PENDING and runs when due.
 
     Example: strategy event trigger 9b1c77d0
     """
@@ -85,7 +87,9 @@ def resume(
     db: DbOption = None,
     format: FormatOption = ReadFormat.text,
 ) -> int:
-    """Resume an event waiting for an asynchronous method; `strategy run` continues its flow.
+    """Resume an event waiting for an asynchronous method.
+
+    The method's result is given with --data; `strategy run` continues the event's flow.
 
     Example: strategy event resume 9b1c77d0 --data '{"approved": true}'
     """

@@ -60,9 +60,13 @@ def create(
     format: FormatOption = ReadFormat.text,
     max_file_size: MaxFileSizeOption = None,
 ) -> int:
-    """Create an instance; attributes are checked against the strategy's instanceValidation.
+    """Create an instance of a strategy.
 
-    Example: strategy instance create loan-collection --attributes @customer.json
+    Its attributes are checked against the strategy's instanceValidation.
+
+    \b
+    Example: strategy instance create loan-collection \\
+               --attributes @customer.json
     """
     from ..adapters.operations import Loaded, save, with_strategy
     from ..core.engine import Engine
@@ -207,7 +211,9 @@ def timeline(
         TimelineFormat, typer.Option("--format", "-f", help="Output format.")
     ] = TimelineFormat.timeline,
 ) -> int:
-    """Every event of an instance, whatever its status, grouped by cycle.
+    """Every event of an instance, by cycle.
+
+    Whatever its status: processed, pending, failed, cancelled.
 
     Example: strategy instance timeline 3f2a9c1e --format json
     """
@@ -243,9 +249,9 @@ def tasks(
         float, typer.Option("--timeout", min=0.1, help="Remote timeout, seconds.")
     ] = 30.0,
 ) -> int:
-    """Pending tasks of an instance (every event not PROCESSED, FAILED or CANCELED), by date.
+    """Pending tasks of an instance, by date.
 
-    From the local store, or from the platform's API with --api-url/--secret or --profile.
+    Every event not PROCESSED, FAILED or CANCELED. From the local store, or from the platform's API with --api-url/--secret or --profile.
     --format json prints exactly the platform's get-tasks response (strategy secrets redacted).
 
     Example: strategy instance tasks 3f2a9c1e --format json
@@ -321,7 +327,9 @@ def _operate(sid: str, db: str | None, format: ReadFormat, verb: str, op: Any) -
 
 @app.command("cancel")
 def cancel(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
-    """Cancel an instance: open events are cancelled and onCancel tasks are created.
+    """Cancel an instance.
+
+    Its open events are cancelled and its onCancel tasks are created.
 
     Example: strategy instance cancel 3f2a9c1e
     """
@@ -330,7 +338,9 @@ def cancel(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.t
 
 @app.command("pause")
 def pause(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
-    """Pause an ACTIVE instance: its events are not run until it is resumed.
+    """Pause an ACTIVE instance.
+
+    Its events are not run until it is resumed.
 
     Example: strategy instance pause 3f2a9c1e
     """
@@ -339,7 +349,9 @@ def pause(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.te
 
 @app.command("resume")
 def resume(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
-    """Resume a PAUSED instance: its paused events are queued again (overdue ones run at once).
+    """Resume a PAUSED instance.
+
+    Its paused events are queued again (overdue ones run at once).
 
     Example: strategy instance resume 3f2a9c1e
     """
@@ -348,7 +360,9 @@ def resume(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.t
 
 @app.command("skip-cycle")
 def skip_cycle(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.text) -> int:
-    """Skip the current cycle: its open events are cancelled (SKIP_CYCLE) and the next cycle starts.
+    """Skip the current cycle of an instance.
+
+    Its open events are cancelled (SKIP_CYCLE) and the next cycle starts.
 
     Example: strategy instance skip-cycle 3f2a9c1e
     """

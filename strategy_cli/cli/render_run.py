@@ -46,6 +46,7 @@ def print_summary(console: Any, summary: Any, interrupted: bool = False) -> None
 
     head = "interrupted after" if interrupted else "done:"
     console.print(shown(f"{head} {summary.executed} attempt(s): {_counts(summary)}"))
+    _print_failures(console, summary)
     stats = summary.stats
     if not stats.calls:
         return
@@ -55,6 +56,27 @@ def print_summary(console: Any, summary: Any, interrupted: bool = False) -> None
     for service, calls in sorted(stats.calls.items()):
         table.add_row(shown(service), str(calls), str(stats.errors.get(service, 0)))
     console.print(table)
+
+
+def _print_failures(console: Any, summary: Any) -> None:
+    """Why attempts failed, by reason, most frequent first: one line when there is one reason."""
+    from ..core.failures import grouped
+    from .console import shown
+
+    total = sum(summary.failures.values())
+    if not total:
+        return
+    groups = grouped(summary.failures)
+    rows = [f"{reason} ({count})" for reason, count in groups.shown]
+    if groups.more_reasons:
+        rows.append(f"and {groups.more_reasons} more reason(s) ({groups.more_attempts})")
+    head = f"{total} attempt(s) failed:"
+    if len(rows) == 1:
+        console.print(shown(f"{head} {rows[0]}"), soft_wrap=True)
+        return
+    console.print(shown(head))
+    for row in rows:
+        console.print(shown(f"  {row}"), soft_wrap=True)
 
 
 def print_configuration_errors(console: Any, summary: Any) -> None:
@@ -84,4 +106,8 @@ def summary_json(summary: Any, interrupted: bool = False) -> dict[str, Any]:
             for service, calls in sorted(stats.calls.items())
         },
         "warnings": list(summary.problems),
+        # Every reason (the text summary shows the first few), most frequent first.
+        "failures": [
+            {"reason": reason, "count": count} for reason, count in summary.failures.most_common()
+        ],
     }

@@ -40,12 +40,14 @@ def run(
     db: DbOption = None,
     format: FormatOption = ReadFormat.text,
 ) -> int:
-    """Execute every due event (PENDING, date <= now, instance ACTIVE) until none is due.
+    """Execute every due event until none is due.
 
-    Exit code 0 when every attempt ran (retries and pauses included), 1 when an event FAILED
+    Due: PENDING, date <= now, instance ACTIVE. Exit code 0 when every attempt ran (retries and pauses included), 1 when an event FAILED
     or an attempt met a configuration error (nothing sent, no retry used), 2 for a bad --env.
 
-    Example: strategy run --env sandbox --concurrency 16 --callbacks my_callbacks
+    \b
+    Example: strategy run --env sandbox --concurrency 16 \\
+               --callbacks my_callbacks
     """
     from ..adapters.config import config_for
     from ..adapters.operations import instance_sid

@@ -18,9 +18,9 @@ def serve(
     ] = 8080,
     db: DbOption = None,
 ) -> int:
-    """Serve GET /execution-instance/{instanceSid}/get-tasks from the local store.
+    """Serve the platform's get-tasks API from the store.
 
-    Answers 401 unless the Strategy-Secret header equals the instance's strategy secret, 404 for
+    GET /execution-instance/{instanceSid}/get-tasks, from the local store. Answers 401 unless the Strategy-Secret header equals the instance's strategy secret, 404 for
     an unknown instance. Needs: pip install 'strategy-cli[server]'.
 
     Example: strategy serve --port 8080 --db team.db

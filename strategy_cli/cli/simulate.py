@@ -56,12 +56,14 @@ def simulate(
     ] = False,
     max_file_size: MaxFileSizeOption = None,
 ) -> int:
-    """Simulate a strategy: every event of the next N cycles, offline, on a virtual clock.
+    """Simulate a strategy's next N cycles, offline.
 
-    The simulated instance is stored (marked simulated, never run); its sid is printed.
+    Every event of the next N cycles, on a virtual clock. The simulated instance is stored (marked simulated, never run); its sid is printed.
     Use --db :memory: to keep nothing.
 
-    Example: strategy simulate sample-strategies/loan-collection.yaml --cycles 12 --attributes @loan.json
+    \b
+    Example: strategy simulate sample-strategies/loan-collection.yaml \\
+               --cycles 12 --attributes @loan.json
     """
     from ..adapters.scenario_file import load_scenario
     from ..adapters.strategies import apply_strategy, load_strategy_file

@@ -17,7 +17,9 @@ def apply(
     format: FormatOption = ReadFormat.text,
     max_file_size: MaxFileSizeOption = None,
 ) -> int:
-    """Validate and store strategies; changed settings make a new version, the same file is a no-op.
+    """Validate and store strategies.
+
+    Changed settings make a new version; the same file again is a no-op.
 
     Example: strategy apply sample-strategies/loan-collection.yaml
     """

@@ -42,9 +42,9 @@ def validate(
     ] = None,
     max_file_size: MaxFileSizeOption = None,
 ) -> int:
-    """Check strategy files: schema, references, step graphs, schedule, services and data.
+    """Check strategy files for mistakes.
 
-    Every finding of every file is reported in one run, with file:line:col and a rule id.
+    Schema, references, step graphs, schedule, services and data. Every finding of every file is reported in one run, with file:line:col and a rule id.
     Exit code: 0 no errors, 1 errors (or warnings with --strict), 2 usage errors.
 
     Example: strategy validate sample-strategies/ --format json
