@@ -53,12 +53,10 @@ def print_tasks(doc: list[dict[str, Any]], kinds: dict[str, str] | None = None) 
 
 
 def _kind(event: dict[str, Any]) -> str:
-    """What the platform's record says: `main`, `on-cancel`, `other`; `-` when it leaves it out."""
+    """What the platform's record says: `main`, `on-cancel` or `other`."""
     if event.get("main"):
         return "main"
-    if event.get("afterCancellation"):
-        return "on-cancel"
-    return "-" if event.get("main") is None else "other"
+    return "on-cancel" if event.get("afterCancellation") else "other"
 
 
 def _or_dash(value: object) -> object:

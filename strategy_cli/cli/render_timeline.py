@@ -160,6 +160,7 @@ def _print_wrapped(console: Any, text: Text) -> None:
     from rich.text import Text
 
     for part in text.wrap(console, max(20, console.width - MESSAGE_INDENT)):
+        part.rstrip()
         console.print(Text(" " * MESSAGE_INDENT) + part, no_wrap=True, overflow="crop")
 
 
