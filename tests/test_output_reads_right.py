@@ -170,6 +170,7 @@ def test_every_command_shows_the_same_date_time_format(tmp_path: Path) -> None:
     keep("instance timeline", "instance", "timeline", sid)
     keep("instance tasks", "instance", "tasks", sid)
     keep("instance list", "instance", "list")
+    keep("list", "list")
     keep("instance show", "instance", "show", sid)
     keep("run --dry-run", "run", "--dry-run", "--env", "sandbox")
     keep("pause", "instance", "pause", sid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,6 +26,9 @@ from .common import (
     zone_of_record,
 )
 from .render_timeline import TimelineFormat
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 app = typer.Typer(help="Create, inspect and steer instances.", no_args_is_help=True)
 SidArg = Annotated[str, typer.Argument(help="Instance sid (or a unique prefix of 8+ characters).")]
@@ -159,18 +162,23 @@ def list_instances(
         write_json([public(r) for r in rows])
         return 0
     table = Table(header_style="bold", box=SIMPLE_HEAD, pad_edge=False)
-    for col in ("sid", "strategy", "status", "cycle", "next event", "sim"):
-        table.add_column(col, no_wrap=True, overflow="ellipsis")
+    # The sim column only where simulated rows can be listed; the dates are never cut (the
+    # strategy's name gives way on a narrow terminal).
+    columns = ("sid", "strategy", "status", "cycle", "next event") + ("sim",) * simulated
+    for col in columns:
+        wide = {"next event": len("Sat 2026-01-31 09:00 +01:00"), "sim": 3}.get(col)
+        table.add_column(col, no_wrap=True, overflow="ellipsis", min_width=wide)
     for r in rows:
         nxt = (r.get("nextEvent") or {}).get("date")
-        table.add_row(
+        zone = zones.get(str(r.get("strategyId", "")))
+        cells: list[Text | str] = [
             shown(r["sid"][:8]),
             shown(str(names.get(str(r.get("strategyId", "")), r.get("strategyId")))[:24]),
             shown(r["status"]),
             shown(r["cycle"]),
-            human_time(nxt, zones.get(str(r.get("strategyId", ""))), named=False) if nxt else "-",
-            "yes" if r.get("simulated") else "",
-        )
+            human_time(nxt, zone, named=False) if nxt else "-",
+        ]
+        table.add_row(*cells, *(["yes" if r.get("simulated") else ""] * simulated))
     out().print(
         table if rows else "no instances; create one with `strategy instance create STRATEGY`"
     )
