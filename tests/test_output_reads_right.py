@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from remote_servers import INSTANCE_SID, platform_emulator, platform_events, run_cli, serving
 
-from strategy_cli.cli.datetimes import human_time
+from strategy_cli.cli.datetimes import human_time, human_times_in
 from strategy_cli.core.models import Delay
 from strategy_cli.core.schedule import UNIT_MARK, written_offset
 
@@ -239,3 +239,21 @@ def test_json_keeps_rfc_3339(tmp_path: Path) -> None:
     for event in doc["events"]:
         assert datetime.fromisoformat(event["date"]).tzinfo is not None
         assert "T" in event["date"]
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1990, 1, 1), max_value=datetime(2090, 12, 31), timezones=st.just(UTC)
+    ),
+    st.sampled_from(
+        ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]
+    ),
+)
+def test_the_format_reads_back_as_the_same_minute(instant: datetime, name: str) -> None:
+    zone = ZoneInfo(name)
+    text = human_time(instant, zone, named=False)
+    assert HUMAN.fullmatch(text), text
+    back = datetime.strptime(text, "%a %Y-%m-%d %H:%M %z")
+    assert back == instant.replace(second=0, microsecond=0)
+    # In a message, an RFC 3339 instant reads the same way (the timeline's notes).
+    assert human_times_in(f"at {instant.isoformat()}.", zone) == f"at {human_time(instant, zone)}."

@@ -8,6 +8,7 @@ abbreviation, `Sun 2026-10-25 02:30 CET`); where it does not, the UTC offset fol
 
 from __future__ import annotations
 
+import re
 from contextlib import suppress
 from datetime import datetime, tzinfo
 from typing import Any
@@ -58,3 +59,20 @@ def humanized(record: dict[str, Any], zone: tzinfo | None) -> dict[str, Any]:
             with suppress(ValueError):  # not an instant after all: shown as it is
                 out[key] = human_time(value, zone, named=False)
     return out
+
+
+# An RFC 3339 instant inside a message (the engine's notes write them so, for JSON).
+_INSTANT = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[Zz]|[+-]\d\d:\d\d)")
+
+
+def human_times_in(message: str, zone: tzinfo | None, space: str = " ") -> str:
+    """`message` with each instant it quotes in the human format, in `zone` (the header's);
+    `space` between a date-time's parts (a character wrapping does not break at)."""
+
+    def human(match: re.Match[str]) -> str:
+        try:
+            return human_time(match.group(), zone).replace(" ", space)
+        except ValueError:
+            return match.group()
+
+    return _INSTANT.sub(human, message)

@@ -88,6 +88,7 @@ def _notes_by_event(notes: list[dict[str, Any]]) -> dict[str | None, list[dict[s
 Row = tuple[tuple["Text", ...], list["Text"]]
 MESSAGE_INDENT = 6
 GAP = "  "
+KEEP = "\ue000"  # joins a date-time's parts while a message is wrapped (a private-use character)
 
 
 def print_timeline(
@@ -97,7 +98,8 @@ def print_timeline(
     zone: Any,
     title: str,
 ) -> None:
-    from .console import line, out
+    from .console import line, out, shown
+    from .datetimes import human_times_in
 
     console = out()
     console.print(line((title, "bold"), f"  (times in {zone.key})"))
@@ -127,7 +129,8 @@ def print_timeline(
                 _print_wrapped(console, text)
     loose = [n for n in notes if not n.get("eventSid")]
     for note in loose:
-        console.print(line(("note", "yellow"), f" [{note['kind']}] {note['message']}"))
+        console.print(line(("note", "yellow"), f" [{note['kind']}]"))
+        _print_wrapped(console, shown(human_times_in(str(note["message"]), zone, KEEP)))
     _footer(console, instance, events)
 
 
@@ -161,6 +164,8 @@ def _print_wrapped(console: Any, text: Text) -> None:
 
     for part in text.wrap(console, max(20, console.width - MESSAGE_INDENT)):
         part.rstrip()
+        if KEEP in part.plain:  # a date-time kept whole on one line
+            part = Text(part.plain.replace(KEEP, " "), style=text.style)
         console.print(Text(" " * MESSAGE_INDENT) + part, no_wrap=True, overflow="crop")
 
 

@@ -41,3 +41,20 @@ def test_offsets_keep_the_unit_written_across_a_dst_change(tmp_path: Path) -> No
     assert by_offset["0d"] == ["2026-03-29", "09:00"], result.out
     assert by_offset["-24h"] == ["2026-03-28", "08:00"], result.out  # 24 elapsed hours
     assert by_offset["-1d"] == ["2026-03-28", "09:00"], result.out  # the same wall time
+
+
+def test_a_note_quotes_its_instant_in_the_human_format(tmp_path: Path) -> None:
+    # Starting at 09:00 on the 28th, cycle 1's 24-hours-before (08:00) falls before the start.
+    result = cli(
+        "simulate", offsets_strategy(tmp_path), "--cycles", "1",
+        "--start", "2026-03-28T09:00:00", "--db", ":memory:", env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert max(len(line) for line in lines) <= 80, result.out
+    (at,) = [i for i, line in enumerate(lines) if line == "note [leading-up-skipped]"]
+    message = " ".join(line.strip() for line in lines[at + 1 :] if line.startswith("      "))
+    assert "would fall on Sat 2026-03-28 08:00, before" in message, result.out
+    # The date-time stays whole on one line, and nothing shows its RFC 3339 form.
+    assert any("Sat 2026-03-28 08:00" in line for line in lines[at + 1 :]), result.out
+    assert "T08:00" not in result.out, result.out
