@@ -308,7 +308,8 @@ def render_instance(box: Any, format: TimelineFormat, zone: Any, name: str, labe
     elif format is TimelineFormat.ics:
         sys.stdout.buffer.write(to_ics(box.instance, events, name))
     elif format is TimelineFormat.table:
-        print_table(events, zone, title=f"{name} · {label} {box.instance['sid']}")
+        title = f"{name} · {label} {box.instance['sid']} · times in {zone.key}"
+        print_table(events, zone, title=title)
     else:
         title = f"{name} (simulated)" if label.startswith("simulated") else name
         print_timeline(box.instance, events, box.state.get("notes", []), zone, title)
