@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from simkit import cli, strategy, write
 
@@ -25,14 +26,21 @@ def offsets_strategy(tmp_path: Path) -> Path:
     return write(tmp_path, strategy([calendar], tz="Europe/Berlin"))
 
 
+def timeline(tmp_path: Path, cycles: int, start: str) -> Any:
+    """The strategy's timeline at 80 columns, checked to fit."""
+    result = cli(
+        "simulate", offsets_strategy(tmp_path), "--cycles", str(cycles),
+        "--start", start, "--db", ":memory:", env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert max(len(line) for line in result.out.splitlines()) <= 80, result.out
+    return result
+
+
 def test_offsets_keep_the_unit_written_across_a_dst_change(tmp_path: Path) -> None:
     # Cycle 2's main is on 03-29 09:00, Berlin's spring-forward day: 24 hours before it is
     # 08:00 on the 28th, a day before it 09:00.
-    result = cli(
-        "simulate", offsets_strategy(tmp_path), "--cycles", "3",
-        "--start", "2026-03-27T09:00:00", "--db", ":memory:", env={"COLUMNS": "80"},
-    )  # fmt: skip
-    assert result.code == 0, result.err
+    result = timeline(tmp_path, 3, "2026-03-27T09:00:00")
     rows = [line.split() for line in result.out.splitlines() if re.match(WEEKDAY, line)]
     offsets = [words[3] for words in rows]
     assert offsets == ["-24h", "-1d", "-90m", "0d"] * 3, result.out
@@ -45,13 +53,8 @@ def test_offsets_keep_the_unit_written_across_a_dst_change(tmp_path: Path) -> No
 
 def test_a_note_quotes_its_instant_in_the_human_format(tmp_path: Path) -> None:
     # Starting at 09:00 on the 28th, cycle 1's 24-hours-before (08:00) falls before the start.
-    result = cli(
-        "simulate", offsets_strategy(tmp_path), "--cycles", "1",
-        "--start", "2026-03-28T09:00:00", "--db", ":memory:", env={"COLUMNS": "80"},
-    )  # fmt: skip
-    assert result.code == 0, result.err
+    result = timeline(tmp_path, 1, "2026-03-28T09:00:00")
     lines = result.out.splitlines()
-    assert max(len(line) for line in lines) <= 80, result.out
     (at,) = [i for i, line in enumerate(lines) if line == "note [leading-up-skipped]"]
     message = " ".join(line.strip() for line in lines[at + 1 :] if line.startswith("      "))
     assert "would fall on Sat 2026-03-28 08:00, before" in message, result.out
