@@ -84,9 +84,11 @@ def create(
         finish = instant_option(end, zone, "--end")
         if finish is not None and finish <= begin:
             from ..errors import UsageError
+            from .datetimes import human_time
 
             raise UsageError(
-                f"--end ({finish.isoformat()}) must be after the start ({begin.isoformat()})"
+                f"--end ({human_time(finish, zone, named=False)}) must be after the start "
+                f"({human_time(begin, zone, named=False)})"
             )
         box = engine.create(
             attrs, begin, end=finish, description=description, now=now, intended=intended
