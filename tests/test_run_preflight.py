@@ -449,5 +449,8 @@ def test_the_timeline_shows_a_configuration_error_as_no_attempt(
     r = kit.cli("instance", "timeline", bad, "--db", str(kit.db))
 
     assert r.code == 0, r.text
-    (row,) = [line for line in r.out.splitlines() if "configuration error" in line]
-    assert row.lstrip().startswith("↳") and "reference" in row
+    lines = r.out.splitlines()
+    (at,) = [i for i, line in enumerate(lines) if "configuration error" in line]
+    # The "not sent" row, then its message on a line of its own.
+    assert lines[at - 1].lstrip().startswith("↳") and "not sent" in lines[at - 1], r.out
+    assert "reference" in lines[at] and "FAILED" not in lines[at - 1], r.out

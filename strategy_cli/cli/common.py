@@ -69,6 +69,20 @@ def zone_of(settings: Any) -> Any:
     return get_zone(settings.config.timezone if settings.config else None)
 
 
+def zone_of_record(record: dict[str, Any] | None) -> Any:
+    """The zone a strategy's times are shown in; None (the stored offset) when it is gone or
+    unreadable: a listing still shows every row."""
+    from pydantic import ValidationError
+
+    from ..adapters.strategies import settings_of
+    from ..core.timecalc import TimeError
+
+    try:
+        return zone_of(settings_of(record)) if record else None
+    except (ValidationError, TimeError, KeyError, TypeError):
+        return None
+
+
 def instant_option(raw: str | None, zone: Any, option: str) -> Any:
     """An ISO-8601 option value as an aware instant (naive means wall time in `zone`)."""
     parsed = start_option(raw, zone, option)

@@ -29,15 +29,17 @@ def show(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.tex
     """
     from ..adapters.operations import event_sid
     from ..core.records import public
-    from .common import open_store
+    from .common import open_store, zone_of_record
     from .console import print_yaml, write_json
+    from .datetimes import humanized
 
     with open_store(db) as store:
         event = public(store.get_event(event_sid(store, sid)) or {})
+        zone = zone_of_record(store.get_strategy(str(event.get("strategySid", ""))))
     if format is ReadFormat.json:
         write_json(event)
     else:
-        print_yaml(event)
+        print_yaml(humanized(event, zone))
     return 0
 
 
@@ -46,19 +48,21 @@ def _change(sid: str, db: str | None, format: ReadFormat, op: Any, verb: str) ->
     from ..core.records import public
     from .common import open_store
     from .console import out, shown, write_json
+    from .datetimes import human_time
 
     with open_store(db) as store:
         instance, event = _instance_of(store, sid)
         with changing(store, instance, project_callbacks()) as loaded:
             record = loaded.box.events[event]
-            before = record["status"]
+            before, zone = record["status"], loaded.engine.zone
             op(loaded.engine, loaded.box, record, datetime.now(UTC).replace(microsecond=0))
     if format is ReadFormat.json:
         write_json(public(record))
     else:
         out().print(
             shown(
-                f"event {record['sid']} ({record['task']}) {verb}: {before} -> {record['status']}"
+                f"event {record['sid']} ({record['task']}) {verb}: {before} -> {record['status']}, "
+                f"due {human_time(record['date'], zone, named=False)}"
             ),
             soft_wrap=True,
         )

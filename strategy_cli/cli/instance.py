@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,8 +23,12 @@ from .common import (
     project_callbacks,
     start_option,
     zone_of,
+    zone_of_record,
 )
 from .render_timeline import TimelineFormat
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 app = typer.Typer(help="Create, inspect and steer instances.", no_args_is_help=True)
 SidArg = Annotated[str, typer.Argument(help="Instance sid (or a unique prefix of 8+ characters).")]
@@ -84,9 +88,11 @@ def create(
         finish = instant_option(end, zone, "--end")
         if finish is not None and finish <= begin:
             from ..errors import UsageError
+            from .datetimes import human_time
 
             raise UsageError(
-                f"--end ({finish.isoformat()}) must be after the start ({begin.isoformat()})"
+                f"--end ({human_time(finish, zone, named=False)}) must be after the start "
+                f"({human_time(begin, zone, named=False)})"
             )
         box = engine.create(
             attrs, begin, end=finish, description=description, now=now, intended=intended
@@ -145,6 +151,7 @@ def list_instances(
     from ..core.records import public
     from .common import open_store
     from .console import out, shown, write_json
+    from .datetimes import human_time
 
     with open_store(db) as store:
         rows = store.list_instances(
@@ -152,34 +159,36 @@ def list_instances(
             status=status.value if status else None,
             simulated=None if simulated else False,
         )
-        names = {
-            sid: (store.get_strategy(sid) or {}).get("name", sid)
-            for sid in {str(r.get("strategyId", "")) for r in rows}
+        strategies = {
+            sid: store.get_strategy(sid) for sid in {str(r.get("strategyId", "")) for r in rows}
         }
+        names = {sid: (record or {}).get("name", sid) for sid, record in strategies.items()}
+        zones = {sid: zone_of_record(record) for sid, record in strategies.items()}
     if format is ReadFormat.json:
         write_json([public(r) for r in rows])
         return 0
     table = Table(header_style="bold", box=SIMPLE_HEAD, pad_edge=False)
-    for col in ("sid", "strategy", "status", "cycle", "next event (UTC)", "sim"):
-        table.add_column(col, no_wrap=True, overflow="ellipsis")
+    # The sim column only where simulated rows can be listed; the dates are never cut (the
+    # strategy's name gives way on a narrow terminal).
+    columns = ("sid", "strategy", "status", "cycle", "next event") + ("sim",) * simulated
+    for col in columns:
+        wide = {"next event": len("Sat 2026-01-31 09:00 +01:00"), "sim": 3}.get(col)
+        table.add_column(col, no_wrap=True, overflow="ellipsis", min_width=wide)
     for r in rows:
         nxt = (r.get("nextEvent") or {}).get("date")
-        table.add_row(
+        zone = zones.get(str(r.get("strategyId", "")))
+        cells: list[Text | str] = [
             shown(r["sid"][:8]),
             shown(str(names.get(str(r.get("strategyId", "")), r.get("strategyId")))[:24]),
             shown(r["status"]),
             shown(r["cycle"]),
-            _utc_minute(nxt) if nxt else "-",
-            "yes" if r.get("simulated") else "",
-        )
+            human_time(nxt, zone, named=False) if nxt else "-",
+        ]
+        table.add_row(*cells, *(["yes" if r.get("simulated") else ""] * simulated))
     out().print(
         table if rows else "no instances; create one with `strategy instance create STRATEGY`"
     )
     return 0
-
-
-def _utc_minute(text: str) -> str:
-    return datetime.fromisoformat(text).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
 @app.command("show")
@@ -191,6 +200,7 @@ def show(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.tex
     from ..adapters.operations import instance_sid, load, with_strategy
     from .common import open_store
     from .console import print_yaml, write_json
+    from .datetimes import humanized
 
     with open_store(db) as store:
         loaded = load(store, instance_sid(store, sid))
@@ -199,7 +209,7 @@ def show(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.tex
         write_json(doc)
         return 0
     doc["strategy"] = {k: doc["strategy"][k] for k in ("sid", "name", "version")}
-    print_yaml(doc)
+    print_yaml(humanized(doc, loaded.engine.zone))
     return 0
 
 
@@ -293,12 +303,13 @@ def _operate(sid: str, db: str | None, format: ReadFormat, verb: str, op: Any) -
     from ..core.records import public
     from .common import open_store
     from .console import out, shown, write_json
+    from .datetimes import human_time
 
     with open_store(db) as store:
         with changing(store, instance_sid(store, sid), project_callbacks()) as loaded:
             before = {s: e["status"] for s, e in loaded.box.events.items()}
             op(loaded.engine, loaded.box, _now())
-        box = loaded.box
+        box, zone = loaded.box, loaded.engine.zone
     changed = [e for s, e in box.events.items() if before.get(s) != e["status"]]
     if format is ReadFormat.json:
         write_json({"instance": public(box.instance), "changed": [public(e) for e in changed]})
@@ -317,7 +328,10 @@ def _operate(sid: str, db: str | None, format: ReadFormat, verb: str, op: Any) -
             f" ({e['cancelReason']})" if e.get("cancelReason") and e["status"] == "CANCELED" else ""
         )
         console.print(
-            shown(f"  {e['sid'][:8]} {e['task']:<16} {was} -> {e['status']}{reason}  {e['date']}"),
+            shown(
+                f"  {e['sid'][:8]} {e['task']:<16} {was} -> {e['status']}{reason}  "
+                f"{human_time(e['date'], zone, named=False)}"
+            ),
             soft_wrap=True,
         )
     if not changed:

@@ -21,12 +21,11 @@ def _zone_of(doc: list[dict[str, Any]]) -> Any:
 def print_tasks(doc: list[dict[str, Any]], kinds: dict[str, str] | None = None) -> None:
     """`kinds` (local store only) tells leading-up from on-create events; the platform's
     records do not say."""
-    from datetime import datetime
-
     from rich import box
     from rich.table import Table
 
     from .console import out, shown
+    from .datetimes import human_time
 
     console = out()
     if not doc:
@@ -34,25 +33,32 @@ def print_tasks(doc: list[dict[str, Any]], kinds: dict[str, str] | None = None) 
         return
     zone = _zone_of(doc)
     instance = doc[0].get("instance") or {}
-    title = (
-        f"{(doc[0].get('strategy') or {}).get('name', '?')} · instance {instance.get('sid', '?')}"
-    )
+    strategy = doc[0].get("strategy") or {}
+    title = f"{_or_dash(strategy.get('name'))} · instance {_or_dash(instance.get('sid'))}"
     table = Table(title=shown(title), header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("date", "task", "kind", "status", "try", "cycle", "sid"):
         table.add_column(col, no_wrap=col != "task", overflow="fold")
     for e in doc:
-        when = datetime.fromisoformat(str(e["date"]).replace("Z", "+00:00")).astimezone(zone)
-        kind = (kinds or {}).get(e["sid"]) or (
-            "main" if e.get("main") else ("on-cancel" if e.get("afterCancellation") else "other")
-        )
         table.add_row(
-            when.strftime("%Y-%m-%d %H:%M"),
-            shown(e["task"]),
-            shown(kind),
-            status_text(e["status"]),
-            shown(e.get("attempt") or 0),
-            shown(e.get("createdCycle", "")),
-            shown(str(e["sid"])[:8]),
+            human_time(str(e["date"]), zone) if e.get("date") else "-",
+            shown(_or_dash(e.get("task"))),
+            shown((kinds or {}).get(str(e.get("sid"))) or _kind(e)),
+            status_text(_or_dash(e.get("status"))),
+            shown(_or_dash(e.get("attempt"))),
+            shown(_or_dash(e.get("createdCycle"))),
+            shown(str(_or_dash(e.get("sid")))[:8]),
         )
     console.print(table)
     console.print(shown(f"{len(doc)} pending task(s); times in {zone.key}"))
+
+
+def _kind(event: dict[str, Any]) -> str:
+    """What the platform's record says: `main`, `on-cancel` or `other`."""
+    if event.get("main"):
+        return "main"
+    return "on-cancel" if event.get("afterCancellation") else "other"
+
+
+def _or_dash(value: object) -> object:
+    """A value the platform left out (`null`) reads `-`, never `None`."""
+    return "-" if value is None else value

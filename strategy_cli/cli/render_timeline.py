@@ -38,29 +38,42 @@ def status_text(status: object) -> Text:
 NOTE_MARK = {"dst-gap": "DST gap", "dst-fold": "DST fold", "month-clamp": "month end"}
 
 
-def _local(text: str, zone: Any) -> datetime:
-    return datetime.fromisoformat(text).astimezone(zone)
-
-
 def _stamp(text: str, zone: Any) -> str:
-    return _local(text, zone).strftime("%a %Y-%m-%d %H:%M")
+    from .datetimes import human_time
+
+    return human_time(text, zone)  # the header names the zone
 
 
 def _planned(event: dict[str, Any]) -> str:
     return str(event.get("_planned") or event["date"])
 
 
-def _offset(event: dict[str, Any], main: dict[str, Any] | None) -> str:
-    if main is None or event is main:
-        return "0d" if event is main else ""
-    delta = datetime.fromisoformat(_planned(event)) - datetime.fromisoformat(_planned(main))
-    minutes = int(delta.total_seconds() // 60)
-    if minutes % 1440 == 0 or abs(minutes) >= 2880:
-        return f"{round(minutes / 1440):+d}d"
-    if minutes % 60 == 0:
-        return f"{minutes // 60:+d}h"
+def _offset(event: dict[str, Any], main: dict[str, Any] | None, zone: Any) -> str:
+    """From the cycle's main event: as the strategy wrote it when it did ("-24h" stays hours),
+    else worked out from the dates ("0d" for the main itself, "+" before any later one)."""
+    if main is None:
+        return ""
+    if event is main:
+        return "0d"
+    if event.get("_offset"):
+        return str(event["_offset"])
+    return _offset_between(_planned(event), _planned(main), zone)
+
+
+def _offset_between(text: str, base: str, zone: Any) -> str:
+    at, ref = (
+        datetime.fromisoformat(text).astimezone(zone),
+        datetime.fromisoformat(base).astimezone(zone),
+    )
+    walls = at.replace(tzinfo=None) - ref.replace(tzinfo=None)
+    if walls and walls.seconds == 0 and walls.microseconds == 0:
+        return f"{walls.days:+d}d"  # whole days of wall time: a DST change keeps "-1d"
+    minutes = int((at - ref).total_seconds() // 60)
+    if minutes == 0:
+        return "0d"
     sign, minutes = ("-" if minutes < 0 else "+"), abs(minutes)
-    return f"{sign}{minutes // 60}h{minutes % 60:02d}m" if minutes > 60 else f"{sign}{minutes}m"
+    hours, rest = divmod(minutes, 60)
+    return f"{sign}{hours}h" + (f"{rest:02d}m" if rest else "") if hours else f"{sign}{rest}m"
 
 
 def _notes_by_event(notes: list[dict[str, Any]]) -> dict[str | None, list[dict[str, Any]]]:
@@ -70,6 +83,14 @@ def _notes_by_event(notes: list[dict[str, Any]]) -> dict[str | None, list[dict[s
     return out
 
 
+# A row: its cells (when, offset, task, kind, status, attempts), then the lines of long text
+# (a failure message, a note) that go below it, indented and wrapped, so the cells are never cut.
+Row = tuple[tuple["Text", ...], list["Text"]]
+MESSAGE_INDENT = 6
+GAP = "  "
+KEEP = "\ue000"  # joins a date-time's parts while a message is wrapped (a private-use character)
+
+
 def print_timeline(
     instance: dict[str, Any],
     events: list[dict[str, Any]],
@@ -77,81 +98,124 @@ def print_timeline(
     zone: Any,
     title: str,
 ) -> None:
-    from rich.table import Table
-
-    from .console import line, out
+    from .console import line, out, shown
+    from .datetimes import human_times_in
 
     console = out()
-    console.print(line((title, "bold"), f"  instance {instance['sid']}  ({zone.key})"))
+    console.print(line((title, "bold"), f"  (times in {zone.key})"))
+    console.print(line(f"instance {instance['sid']}"))
     by_cycle: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for event in events:
         by_cycle[int(event.get("createdCycle") or 0)].append(event)
     notes_of = _notes_by_event(notes)
+    cycles = []
     for cycle in sorted(by_cycle):
         rows = by_cycle[cycle]
         main = next((e for e in rows if e.get("main")), None)
-        table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
-        for col in ("when", "offset", "task", "kind", "status", "attempts"):
-            table.add_column(
-                col,
-                no_wrap=True,
-                overflow="ellipsis" if col == "task" else "fold",
-                justify="right" if col == "offset" else "left",
-            )
-        for event in rows:
-            _event_rows(table, event, main, notes_of.get(event["sid"], []), zone)
         head = f"Cycle {cycle}" if cycle else "Events"
         if main is not None:
             head += f" · main {_stamp(_planned(main), zone)}"
+        table: list[Row] = []
+        for event in rows:
+            table += _event_rows(event, main, notes_of.get(event["sid"], []), zone)
+        cycles.append((head, table))
+    widths = _widths([row for _, table in cycles for row in table], console.width)
+    for head, table in cycles:
         console.print()
         console.print(line((head, "bold cyan")))
-        console.print(table)
+        for cells, below in table:
+            console.print(_joined(cells, widths), no_wrap=True, overflow="crop")
+            for text in below:
+                _print_wrapped(console, text)
     loose = [n for n in notes if not n.get("eventSid")]
     for note in loose:
-        console.print(line(("note", "yellow"), f" [{note['kind']}] {note['message']}"))
+        console.print(line(("note", "yellow"), f" [{note['kind']}]"))
+        _print_wrapped(console, shown(human_times_in(str(note["message"]), zone, KEEP)))
     _footer(console, instance, events)
 
 
+def _widths(rows: list[Row], width: int) -> list[int]:
+    """Every column as wide as its widest cell; the task column gives way (down to 8) when
+    the line would not fit: the dates, statuses and attempt numbers never do."""
+    widths = [max((cells[i].cell_len for cells, _ in rows), default=0) for i in range(6)]
+    fixed = sum(widths) - widths[2] + 5 * len(GAP)
+    widths[2] = max(8, min(widths[2], width - fixed))
+    return widths
+
+
+def _joined(cells: tuple[Text, ...], widths: list[int]) -> Text:
+    from rich.text import Text
+
+    row = Text()
+    for i, (cell, wide) in enumerate(zip(cells, widths, strict=True)):
+        if i == 1:  # offsets align on the right
+            cell = Text(" " * (wide - cell.cell_len)) + cell
+        cell = cell.copy()
+        cell.truncate(wide, overflow="ellipsis", pad=i < 5)
+        row.append_text(cell)
+        if i < 5:
+            row.append(GAP)
+    row.rstrip()
+    return row
+
+
+def _print_wrapped(console: Any, text: Text) -> None:
+    from rich.text import Text
+
+    for part in text.wrap(console, max(20, console.width - MESSAGE_INDENT)):
+        part.rstrip()
+        if KEEP in part.plain:  # a date-time kept whole on one line
+            part = Text(part.plain.replace(KEEP, " "), style=text.style)
+        console.print(Text(" " * MESSAGE_INDENT) + part, no_wrap=True, overflow="crop")
+
+
 def _event_rows(
-    table: Any, event: dict[str, Any], main: Any, notes: list[dict[str, Any]], zone: Any
-) -> None:
+    event: dict[str, Any],
+    main: dict[str, Any] | None,
+    notes: list[dict[str, Any]],
+    zone: Any,
+) -> list[Row]:
     from .console import line, shown
 
-    status = event["status"]
     # A configuration error is no attempt: nothing was sent (docs/running.md).
     tried = [h for h in event.get("_history", []) if h.get("outcome") not in (None, CONFIG)]
     attempts = str(len(tried) or event.get("attempt") or 0)
-    marks = [(f" ⚑ {NOTE_MARK.get(n['kind'], n['kind'])}", "yellow") for n in notes]
-    table.add_row(
-        _stamp(event["date"], zone),
-        _offset(event, main),
-        line(event["task"], *marks),
+    marks = [line((f"⚑ {NOTE_MARK.get(n['kind'], n['kind'])}", "yellow")) for n in notes]
+    cells = (
+        shown(_stamp(event["date"], zone)),
+        shown(_offset(event, main, zone)),
+        shown(event["task"]),
         shown(kind_of(event)),
-        status_text(status),
+        status_text(event["status"]),
         shown(attempts),
     )
+    rows: list[Row] = [(cells, marks)]
     for h in event.get("_history", []):
         if h.get("outcome") == CONFIG:
-            table.add_row(
+            sub = (
                 shown(f"  ↳ {_stamp(h['at'], zone)}"),
-                "",
-                shown(h.get("message"), "dim"),
-                "not sent",
+                shown(""),
+                shown(""),
+                shown("not sent"),
                 shown("PENDING", "yellow"),
-                "",
+                shown(""),
             )
+            rows.append((sub, [shown(h.get("message"), "dim")]))
         if h.get("outcome") == "failed":
-            # One aligned row per failed attempt; the full message is in --format json.
-            table.add_row(
+            # Attempt 1 is never a retry; the full message is in --format json.
+            label = "attempt" if int(h.get("attempt") or 1) <= 1 else "retry"
+            sub = (
                 shown(f"  ↳ {_stamp(h['at'], zone)}"),
-                "",
-                shown(h.get("message") or "failed", "dim"),
-                "retry",
+                shown(""),
+                shown(""),
+                shown(label),
                 status_text("FAILED"),
-                shown(h["attempt"]),
+                shown(h.get("attempt", "")),
             )
+            rows.append((sub, [shown(h.get("message") or "failed", "dim")]))
     if event.get("cancelReason"):
-        table.add_row("", "", shown(f"  cancelled: {event['cancelReason']}", "dim"), "", "", "")
+        rows[-1][1].append(shown(f"cancelled: {event['cancelReason']}", "dim"))
+    return rows
 
 
 def _footer(console: Any, instance: dict[str, Any], events: list[dict[str, Any]]) -> None:
@@ -163,7 +227,7 @@ def _footer(console: Any, instance: dict[str, Any], events: list[dict[str, Any]]
     summary = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
     console.print()
     head = f"instance {instance['status']} at cycle {instance['cycle']}"
-    console.print(shown(f"{head}: {len(events)} events ({summary})"), soft_wrap=True)
+    console.print(shown(f"{head}: {len(events)} events ({summary})"))
 
 
 def print_table(events: list[dict[str, Any]], zone: Any, title: str | None = None) -> None:
@@ -182,7 +246,7 @@ def print_table(events: list[dict[str, Any]], zone: Any, title: str | None = Non
         table.add_column(col, no_wrap=col != "task", overflow="fold")
     for event in events:
         table.add_row(
-            _local(event["date"], zone).strftime("%Y-%m-%d %H:%M"),
+            _stamp(event["date"], zone),
             shown(event.get("createdCycle", "")),
             shown(event["task"]),
             shown(kind_of(event)),
@@ -244,7 +308,8 @@ def render_instance(box: Any, format: TimelineFormat, zone: Any, name: str, labe
     elif format is TimelineFormat.ics:
         sys.stdout.buffer.write(to_ics(box.instance, events, name))
     elif format is TimelineFormat.table:
-        print_table(events, zone, title=f"{name} · {label} {box.instance['sid']}")
+        title = f"{name} · {label} {box.instance['sid']} · times in {zone.key}"
+        print_table(events, zone, title=title)
     else:
         title = f"{name} (simulated)" if label.startswith("simulated") else name
         print_timeline(box.instance, events, box.state.get("notes", []), zone, title)

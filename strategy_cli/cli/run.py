@@ -93,6 +93,7 @@ def _check_env(store: Any, env: str | None) -> None:
 def _dry_run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
     from ..adapters.runner import dry_run
     from .console import line, out, shown, write_json
+    from .datetimes import human_time
 
     plans = dry_run(store, hooks, options)
     code = 1 if any(plan["configurationError"] for plan in plans) else 0
@@ -103,7 +104,7 @@ def _dry_run(store: Any, hooks: Any, options: Any, format: ReadFormat) -> int:
     if not plans:
         console.print("nothing is due")
     for plan in plans:
-        head = f" event {plan['event'][:8]} (due {plan['date']})"
+        head = f" event {plan['event'][:8]} (due {human_time(plan['date'], named=False)})"
         console.print(line((plan["task"], "bold"), head), soft_wrap=True)
         for r in plan["requests"]:
             console.print(shown(f"  {r['method']} {r['url']}"), soft_wrap=True)

@@ -81,8 +81,9 @@ def list_strategies(db: DbOption = None, format: FormatOption = ReadFormat.text)
     from rich.table import Table
 
     from ..adapters.operations import public_strategy
-    from .common import open_store
+    from .common import open_store, zone_of_record
     from .console import out, shown, write_json
+    from .datetimes import human_time
 
     with open_store(db) as store:
         rows = store.list_strategies()
@@ -98,7 +99,9 @@ def list_strategies(db: DbOption = None, format: FormatOption = ReadFormat.text)
             shown(r["version"]),
             shown(r.get("versions", 1)),
             shown(r["sid"][:8]),
-            shown(r.get("updatedAt", "")[:16]),
+            human_time(r["updatedAt"], zone_of_record(r), named=False)
+            if r.get("updatedAt")
+            else "-",
         )
     out().print(table if rows else "no strategies stored; add one with `strategy apply FILE`")
     return 0

@@ -231,6 +231,8 @@ class Engine:
             event = self._event(
                 box, planned.task, planned.moment, planned.kind, cycle.number, now, False
             )
+            if planned.offset:
+                event["_offset"] = planned.offset  # shown by the timeline, in the unit written
             if planned.moment.adjustments:  # rare: skip the call
                 self._adjustment_notes(box, event, planned.moment)
 

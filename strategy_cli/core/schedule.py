@@ -41,6 +41,7 @@ class PlannedEvent(NamedTuple):
     moment: Moment
     kind: str  # main | leading-up
     skipped: bool = False  # a leading-up date before the instance's start
+    offset: str = ""  # the offset from the main event as the strategy wrote it ("-24h", "-1d")
 
 
 @dataclass(slots=True)
@@ -172,6 +173,7 @@ def _leading_ups(
             str(lead.task),
             shifted(intended, lead.scheduleBefore, zone, attrs, sign=-1),
             "leading-up",
+            offset=written_offset(lead.scheduleBefore, sign=-1),
         )
         for lead in leads
     )
@@ -180,6 +182,22 @@ def _leading_ups(
             _planned.clear()
         _planned[key] = (cal, planned)
     return planned
+
+
+UNIT_MARK = {"years": "y", "months": "mo", "days": "d", "hours": "h", "minutes": "m"}
+
+
+def written_offset(delay: Delay | None, sign: int) -> str:
+    """A delay as the strategy wrote it, signed ("-24h" stays hours, "-1d" stays a day even
+    across a DST change); "" when it is not a plain offset from the cycle's date (counted from
+    an attribute, or moved by resetTo), which the reader then works out from the dates."""
+    if delay is None:
+        return "0d"
+    if delay.from_ is not None or delay.resetTo is not None:
+        return ""
+    if delay.amount == 0:
+        return f"0{UNIT_MARK[delay.unit]}"
+    return f"{'-' if sign < 0 else '+'}{delay.amount}{UNIT_MARK[delay.unit]}"
 
 
 _planned: dict[tuple[int, WallTime, ZoneInfo], tuple[Calendar, tuple[PlannedEvent, ...]]] = {}

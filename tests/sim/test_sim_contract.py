@@ -209,9 +209,11 @@ def test_timeline_fits_80_columns_without_escapes(tmp_path: Path) -> None:
     text = result.out
     for expected in ("Cycle 1", "Cycle 2", "DST gap", "month end", "CANCELED"):
         assert expected in text
-    retries = [line for line in lines if "↳" in line]
-    assert retries and all("retry" in line and "FAILED" in line for line in retries), text
-    assert retries[0].rstrip().endswith(" 1"), retries  # the attempt that failed
+    failed = [line.split() for line in lines if "↳" in line]
+    assert failed and all(words[-2] == "FAILED" for words in failed), text
+    # Attempt 1 is never a retry; each later one is.
+    assert all(words[-3] == ("attempt" if words[-1] == "1" else "retry") for words in failed), text
+    assert failed[0][-1] == "1", failed  # the attempt that failed
     assert "simulated instance:" in result.err
 
 
