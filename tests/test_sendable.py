@@ -28,6 +28,8 @@ def _h11_accepts(name: str, value: str) -> bool:
 
 @given(values)
 def test_a_header_value_passes_exactly_when_it_can_be_sent(value: str) -> None:
+    """Exactly, but for control characters: h11 lets \x1f or DEL through, and they are refused
+    on purpose (a pasted secret with a stray control character is a mistake, not a value)."""
     try:
         check_sendable(URL, {"X-Token": value}, "action 'hook'")
     except RequestError as exc:
@@ -41,7 +43,10 @@ def test_a_header_value_passes_exactly_when_it_can_be_sent(value: str) -> None:
         value.encode("ascii")
     except UnicodeEncodeError:
         sendable = False  # httpx encodes header values as ASCII
-    assert passed == sendable
+    if passed:
+        assert sendable
+    else:  # refused: h11 refuses it too, or it holds a control character h11 lets through
+        assert not sendable or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value)
 
 
 @given(st.text(min_size=1, max_size=20))
