@@ -56,16 +56,17 @@ def test_a_success_of_any_earlier_attempt_is_reused(tmp_path: Path) -> None:
     ]
 
 
-def test_the_on_before_retry_step_that_ran_is_the_last_step(tmp_path: Path) -> None:
-    steps = [
-        {
-            "key": "charge",
-            "action": "do",
-            "final": True,
-            "nextStepRules": [{"if": "onBeforeRetry", "nextStep": "tell"}],
-        },
-        {"key": "tell", "action": "do", "final": True},
+def side_step(kind: str, key: str) -> list[dict[str, Any]]:
+    """`charge`, whose `kind` rule (onBeforeRetry/onBeforePause) runs step `key`."""
+    rule = {"if": kind, "nextStep": key}
+    return [
+        {"key": "charge", "action": "do", "final": True, "nextStepRules": [rule]},
+        {"key": key, "action": "do", "final": True},
     ]
+
+
+def test_the_on_before_retry_step_that_ran_is_the_last_step(tmp_path: Path) -> None:
+    steps = side_step("onBeforeRetry", "tell")
     scenario = {"outcomes": {"t.charge": ["fail", "ok"]}}
     event = main_event(run(tmp_path, steps, scenario, retry={"times": 1}))
     assert trail(event, "cachedTaskStatus") == [("charge", False), ("tell", True)]
@@ -73,15 +74,7 @@ def test_the_on_before_retry_step_that_ran_is_the_last_step(tmp_path: Path) -> N
 
 
 def test_the_on_before_pause_step_that_ran_is_the_last_step(tmp_path: Path) -> None:
-    steps = [
-        {
-            "key": "charge",
-            "action": "do",
-            "final": True,
-            "nextStepRules": [{"if": "onBeforePause", "nextStep": "escalate"}],
-        },
-        {"key": "escalate", "action": "do", "final": True},
-    ]
+    steps = side_step("onBeforePause", "escalate")
     retry = {"times": 0, "pauseBeforeCancel": True}
     event = main_event(run(tmp_path, steps, {"outcomes": {"t.charge": "fail"}}, retry=retry))
     assert event["status"] == "PAUSED"
@@ -90,15 +83,7 @@ def test_the_on_before_pause_step_that_ran_is_the_last_step(tmp_path: Path) -> N
 
 
 def test_side_steps_are_never_reused(tmp_path: Path) -> None:
-    steps = [
-        {
-            "key": "charge",
-            "action": "do",
-            "final": True,
-            "nextStepRules": [{"if": "onBeforeRetry", "nextStep": "tell"}],
-        },
-        {"key": "tell", "action": "do", "final": True},
-    ]
+    steps = side_step("onBeforeRetry", "tell")
     scenario = {"outcomes": {"t.charge": ["fail", "fail", "ok"], "t.tell": ["ok", "fail"]}}
     event = main_event(run(tmp_path, steps, scenario, retry={"times": 2}))
     # The second onBeforeRetry ran again (and failed) rather than reusing the first success.
