@@ -9,6 +9,7 @@ class ExitCode(IntEnum):
     OK = 0
     FAILED = 1  # findings, or an operation that did not succeed
     USAGE = 2  # bad flags, missing paths, malformed option values
+    INTERNAL = 3  # a bug: the message asks for a report (rerun with --debug)
     INTERRUPTED = 130
 
 

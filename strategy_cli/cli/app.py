@@ -118,7 +118,7 @@ def _internal(exc: BaseException) -> None:
     _fail(
         f"internal error: {type(exc).__name__}: {first_line(exc)}",
         "rerun with --debug and report it",
-        3,
+        ExitCode.INTERNAL,
     )
 
 
