@@ -27,6 +27,7 @@ from typing import Any, TypeGuard
 
 from ..core.attempt import CONFIGURATION_ERROR
 from ..core.callbacks import Callbacks
+from ..core.domain import EventStatus, InstanceStatus
 from ..core.engine import Engine, InstanceBox
 from ..core.failures import failed_service, failure_reason
 from ..core.models import Settings
@@ -148,7 +149,7 @@ class Runner:
                 r
                 for r in self.store.due_events(
                     _utc_text(now),
-                    statuses=("EXECUTING",),
+                    statuses=(EventStatus.EXECUTING,),
                     limit=10_000,
                     instance_sid=self.options.instance,
                 )
@@ -156,14 +157,14 @@ class Runner:
             ]
         rows += self.store.due_events(
             _utc_text(now),
-            statuses=("PENDING",),
+            statuses=(EventStatus.PENDING,),
             limit=slots * 2 + len(busy) + len(self.blocked) + 16,
             instance_sid=self.options.instance,
         )
         return rows
 
     def _claim_one(self, row: dict[str, Any], now: datetime) -> tuple[Loaded, str] | None:
-        if row["status"] == "EXECUTING" and _leased(row.get("_leaseUntil"), now):
+        if row["status"] == EventStatus.EXECUTING and _leased(row.get("_leaseUntil"), now):
             return None
         if row["sid"] in self.blocked:
             return None
@@ -179,11 +180,13 @@ class Runner:
         event = box.events.get(row["sid"])
         if event is None:
             return None
-        if event["status"] == "PENDING":
+        if event["status"] == EventStatus.PENDING:
             if not loaded.engine.is_runnable(box, event):
                 return None
             loaded.engine.start_attempt(box, event, now, self.options.owner)
-        elif event["status"] == "EXECUTING":  # a dead runner's attempt: run it again, same number
+        elif (
+            event["status"] == EventStatus.EXECUTING
+        ):  # a dead runner's attempt: run it again, same number
             event["lockOwner"] = self.options.owner
             box.touch(event, now)
         else:
@@ -291,8 +294,8 @@ class Runner:
             )
             return False
         found = self.store.get_instance(loaded.box.instance["sid"])
-        paused = found is not None and found[0].get("status") == "PAUSED"
-        if paused and loaded.box.instance["status"] == "ACTIVE":
+        paused = found is not None and found[0].get("status") == InstanceStatus.PAUSED
+        if paused and loaded.box.instance["status"] == InstanceStatus.ACTIVE:
             loaded.engine.pause(loaded.box, utcnow())  # an operator paused it meanwhile
         return True
 
@@ -312,7 +315,7 @@ class Runner:
             try:
                 fresh.engine._fail(fresh.box, event, message, utcnow())
             except Exception as again:  # even failing it misbehaves: store the bare failure
-                event.update(status="FAILED", errorMessage=f"{message}; then {again}")
+                event.update(status=EventStatus.FAILED, errorMessage=f"{message}; then {again}")
                 fresh.box.dirty.add(sid)
             save(self.store, fresh)
         self.summary.outcomes["failed"] += 1
@@ -339,7 +342,7 @@ class Runner:
         """Whether a stored event is an attempt of this runner's, still running."""
         return (
             stored is not None
-            and stored.get("status") == "EXECUTING"
+            and stored.get("status") == EventStatus.EXECUTING
             and stored.get("lockOwner") == self.options.owner
         )
 
@@ -503,14 +506,15 @@ FAILED_ATTEMPT = frozenset({"retried", "paused", "failed", "configuration error"
 def _outcome_name(event: dict[str, Any], status: str) -> str:
     if status == CONFIGURATION_ERROR:
         return "configuration error"
-    if status == "PENDING":
+    if status == EventStatus.PENDING:
         return "retried"
-    return {
-        "PROCESSED": "processed",
-        "PAUSED": "paused",
-        "FAILED": "failed",
-        "ONHOLD": "on hold",
-    }.get(status, status.lower())
+    names: dict[str, str] = {
+        EventStatus.PROCESSED: "processed",
+        EventStatus.PAUSED: "paused",
+        EventStatus.FAILED: "failed",
+        EventStatus.ONHOLD: "on hold",
+    }
+    return names.get(status, status.lower())
 
 
 def dry_run(store: Store, callbacks: Callbacks, options: RunOptions) -> list[dict[str, Any]]:
@@ -532,7 +536,7 @@ def _plans(
     # after the other, so each is planned on the state the ones before it leave (all succeed).
     copies: dict[str, tuple[Loaded, Any]] = {}
     for row in store.due_events(
-        _utc_text(now), statuses=("PENDING",), limit=10_000, instance_sid=options.instance
+        _utc_text(now), statuses=(EventStatus.PENDING,), limit=10_000, instance_sid=options.instance
     ):
         sid = row["instanceSid"]
         if sid not in copies:

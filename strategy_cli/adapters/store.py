@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..core.domain import TERMINAL_EVENT_STATUSES, EventStatus
 from ..core.record_checks import record_problem
 from ..errors import StrategyError, first_line
 from .store_schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
@@ -42,7 +43,8 @@ __all__ = [
 ]
 
 Record = dict[str, Any]
-TERMINAL_STATUSES = ("PROCESSED", "FAILED", "CANCELED")
+# In a fixed order: the query text and its parameters stay the same from run to run.
+TERMINAL_STATUSES = tuple(sorted(TERMINAL_EVENT_STATUSES))
 STORE_TABLES = ("strategies", "instances", "events")
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 PAGE_SIZE = 16384  # of new stores; an existing one keeps its own
@@ -830,7 +832,7 @@ class Store:
         self,
         now_utc: str | datetime,
         *,
-        statuses: Collection[str] = ("PENDING",),
+        statuses: Collection[str] = (EventStatus.PENDING,),
         limit: int = 100,
         instance_sid: str | None = None,
     ) -> list[Record]:

@@ -92,7 +92,11 @@ def print_yaml(document: object) -> None:
     line separators, so the block goes through `shown` too (its newlines kept)."""
     import yaml
 
-    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    class Dumper(yaml.SafeDumper):
+        """Safe dumping, plus str subclasses (core/domain's StrEnum members) as their text."""
+
+    Dumper.add_multi_representer(str, yaml.SafeDumper.represent_str)
+    text = yaml.dump(document, Dumper=Dumper, sort_keys=False, allow_unicode=True)
     out().print(shown(text, multiline=True), soft_wrap=True)  # wrapping would change the YAML
 
 

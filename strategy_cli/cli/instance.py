@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ..core.domain import EventStatus, InstanceStatus
 from ..errors import StrategyError, UsageError
 from .common import (
     CallbacksOption,
@@ -34,10 +35,12 @@ app = typer.Typer(help="Create, inspect and steer instances.", no_args_is_help=T
 SidArg = Annotated[str, typer.Argument(help="Instance sid (or a unique prefix of 8+ characters).")]
 
 
-class InstanceStatus(StrEnum):
-    ACTIVE = "ACTIVE"
-    PAUSED = "PAUSED"
-    CANCELED = "CANCELED"
+class StatusChoice(StrEnum):
+    """The `--status` choices: the domain's statuses, in the help's order (live ones first)."""
+
+    ACTIVE = InstanceStatus.ACTIVE
+    PAUSED = InstanceStatus.PAUSED
+    CANCELED = InstanceStatus.CANCELED
 
 
 def _now() -> datetime:
@@ -133,7 +136,7 @@ def list_instances(
         str | None, typer.Option("--strategy", help="Only this strategy name.")
     ] = None,
     status: Annotated[
-        InstanceStatus | None, typer.Option("--status", help="Only this status.")
+        StatusChoice | None, typer.Option("--status", help="Only this status.")
     ] = None,
     simulated: Annotated[
         bool, typer.Option("--simulated", help="Include simulated instances.")
@@ -325,7 +328,9 @@ def _operate(sid: str, db: str | None, format: ReadFormat, verb: str, op: Any) -
     for e in changed:
         was = before.get(e["sid"], "new")
         reason = (
-            f" ({e['cancelReason']})" if e.get("cancelReason") and e["status"] == "CANCELED" else ""
+            f" ({e['cancelReason']})"
+            if e.get("cancelReason") and e["status"] == EventStatus.CANCELED
+            else ""
         )
         console.print(
             shown(

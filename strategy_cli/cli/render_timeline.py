@@ -11,20 +11,21 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from ..core.attempt import CONFIGURATION_ERROR as CONFIG
+from ..core.domain import EventStatus, NoteKind
 from ..core.records import kind_of
 
 if TYPE_CHECKING:
     from rich.text import Text
 
-STATUS_STYLE = {
-    "PROCESSED": "green",
-    "FAILED": "red",
-    "CANCELED": "dim",
-    "PAUSED": "yellow",
-    "ONHOLD": "magenta",
-    "PENDING": "cyan",
-    "QUEUED": "cyan",
-    "EXECUTING": "blue",
+STATUS_STYLE: dict[str, str] = {
+    EventStatus.PROCESSED: "green",
+    EventStatus.FAILED: "red",
+    EventStatus.CANCELED: "dim",
+    EventStatus.PAUSED: "yellow",
+    EventStatus.ONHOLD: "magenta",
+    EventStatus.PENDING: "cyan",
+    EventStatus.QUEUED: "cyan",
+    EventStatus.EXECUTING: "blue",
 }
 
 
@@ -35,7 +36,11 @@ def status_text(status: object) -> Text:
     return shown(status, STATUS_STYLE.get(str(status), ""))
 
 
-NOTE_MARK = {"dst-gap": "DST gap", "dst-fold": "DST fold", "month-clamp": "month end"}
+NOTE_MARK: dict[str, str] = {
+    NoteKind.DST_GAP: "DST gap",
+    NoteKind.DST_FOLD: "DST fold",
+    NoteKind.MONTH_CLAMP: "month end",
+}
 
 
 def _stamp(text: str, zone: Any) -> str:
@@ -197,7 +202,7 @@ def _event_rows(
                 shown(""),
                 shown(""),
                 shown("not sent"),
-                shown("PENDING", "yellow"),
+                shown(EventStatus.PENDING.value, "yellow"),
                 shown(""),
             )
             rows.append((sub, [shown(h.get("message"), "dim")]))
@@ -209,7 +214,7 @@ def _event_rows(
                 shown(""),
                 shown(""),
                 shown(label),
-                status_text("FAILED"),
+                status_text(EventStatus.FAILED),
                 shown(h.get("attempt", "")),
             )
             rows.append((sub, [shown(h.get("message") or "failed", "dim")]))

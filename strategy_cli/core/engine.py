@@ -20,6 +20,7 @@ from .attempt import (
     remember_successes,
 )
 from .callbacks import CallbackError, Callbacks
+from .domain import SCHEDULED_KINDS, CancelReason, EventKind, EventStatus, InstanceStatus, NoteKind
 from .models import LifecycleTask, RetryConfig, RetryDelay, Settings, Step
 from .records import Record, instant_of, is_terminal, iso, kind_of, new_event, new_sid
 from .schedule import (
@@ -121,7 +122,7 @@ class Engine:
             "sid": new_sid(),
             "description": description,
             "strategyId": self.strategy["sid"],
-            "status": "ACTIVE",
+            "status": InstanceStatus.ACTIVE,
             "cycle": 1,
             "startDate": iso(start),
             "endDate": iso(end.astimezone(self.zone)) if end else None,
@@ -135,7 +136,7 @@ class Engine:
             instance, {"strategyVersion": self.strategy.get("version", 1), "notes": []}
         )
         for item in self.settings.onCreateTasks or []:
-            self._lifecycle_event(box, item, base_wall, "on-create", 1, now)
+            self._lifecycle_event(box, item, base_wall, EventKind.ON_CREATE, 1, now)
         try:
             base = first_cycle_base(self.settings, start, self.zone, attributes, base_wall)
             self._enter_cycle(box, 1, base, now)
@@ -158,7 +159,7 @@ class Engine:
             try:
                 wanted = self.callbacks.call(item.createIf, "createIf", ctx)
             except CallbackError as exc:  # e.g. while cancelling: the cancel must still happen
-                box.note("callback-error", f"{kind} task '{item.task}' not created: {exc}")
+                box.note(NoteKind.CALLBACK_ERROR, f"{kind} task '{item.task}' not created: {exc}")
                 return
             if not wanted:
                 return
@@ -186,8 +187,13 @@ class Engine:
             now=now,
             manual=manual or self.manual,
         )
-        if box.instance.get("status") == "PAUSED" and event["status"] == "PENDING":
-            event["status"] = "PAUSED"  # e.g. skip-cycle on a paused instance: resume re-queues it
+        if (
+            box.instance.get("status") == InstanceStatus.PAUSED
+            and event["status"] == EventStatus.PENDING
+        ):
+            event["status"] = (
+                EventStatus.PAUSED
+            )  # e.g. skip-cycle on a paused instance: resume re-queues it
         self._seq += 1
         event["_seq"] = self._seq
         box.add(event)
@@ -223,7 +229,7 @@ class Engine:
         for planned in cycle.events:
             if planned.skipped:
                 box.note(
-                    "leading-up-skipped",
+                    NoteKind.LEADING_UP_SKIPPED,
                     f"cycle {cycle.number}: leading-up task '{planned.task}' would fall on "
                     f"{iso(planned.moment.instant)}, before the instance's start; not created",
                 )
@@ -243,10 +249,10 @@ class Engine:
         wanted = f"{wt.year:04d}-{wt.month:02d}-{wt.day:02d} {wt.hour:02d}:{wt.minute:02d}"
         for kind in at.adjustments:
             text = {
-                "month-clamp": f"day {wt.day} does not exist in {wt.year:04d}-{wt.month:02d}; "
+                NoteKind.MONTH_CLAMP: f"day {wt.day} does not exist in {wt.year:04d}-{wt.month:02d}; "
                 f"clamped to {at.instant.date().isoformat()}",
-                "dst-gap": f"{wanted} does not exist (DST gap); moved to {iso(at.instant)}",
-                "dst-fold": f"{wanted} happens twice (DST fold); the earlier, {iso(at.instant)}, is used",
+                NoteKind.DST_GAP: f"{wanted} does not exist (DST gap); moved to {iso(at.instant)}",
+                NoteKind.DST_FOLD: f"{wanted} happens twice (DST fold); the earlier, {iso(at.instant)}, is used",
             }[kind]
             box.note(kind, f"{event['task']}: {text}", event["sid"])
 
@@ -264,13 +270,13 @@ class Engine:
             self._enter_cycle(box, n, _wall(box.state["intended"]), now)
         except (TimeError, OverflowError, CallbackError) as exc:  # Overflow: off the calendar
             box.state["error"] = f"cannot schedule cycle {n}: {exc}"
-            self.cancel(box, now, reason="CREATE_CYCLE_ERROR")
+            self.cancel(box, now, reason=CancelReason.CREATE_CYCLE_ERROR)
         self._refresh(box, now)
 
     def advance_taskless(self, box: InstanceBox, now: datetime) -> bool:
         """A calendar without a task advances once its date has passed."""
         inst = box.instance
-        if not box.state.get("taskless") or inst["status"] != "ACTIVE":
+        if not box.state.get("taskless") or inst["status"] != InstanceStatus.ACTIVE:
             return False
         if (
             box.state.get("ended")
@@ -287,7 +293,7 @@ class Engine:
         late = _ms(now, _instant(event["date"]))
         stamp = iso(now)
         # Plain assignments, not update(**kwargs): this runs once per simulated event.
-        event["status"] = "EXECUTING"
+        event["status"] = EventStatus.EXECUTING
         event["scheduledAt"] = stamp
         event["scheduleDelta"] = late
         event["executedAt"] = stamp
@@ -358,7 +364,7 @@ class Engine:
             remember_successes(event, result)
             count = 0 if result.reset_attempts else (event.get("attempt") or 1) - 1
             event["attempt"] = max(count, 0)
-        event.update(status="PENDING", errorMessage=message)
+        event.update(status=EventStatus.PENDING, errorMessage=message)
         box.touch(event, now)
         self._refresh(box, now)
         return CONFIGURATION_ERROR
@@ -373,14 +379,14 @@ class Engine:
 
     def resume_event(self, box: InstanceBox, event: Record, data: Any, now: datetime) -> None:
         """An async method's result arrived: the event becomes due to continue its flow."""
-        if event["status"] != "ONHOLD" or not event.get("_awaiting"):
+        if event["status"] != EventStatus.ONHOLD or not event.get("_awaiting"):
             raise OperationError(
                 f"event {event['sid']} is {event['status']}, not waiting for an asynchronous result"
             )
         event.pop("_awaiting", None)
         event["_resume"] = {"data": data}
         event["resumeStrategyVersion"] = self.strategy.get("version", 1)
-        event.update(status="PENDING", date=iso(now.astimezone(self.zone)))
+        event.update(status=EventStatus.PENDING, date=iso(now.astimezone(self.zone)))
         box.touch(event, now)
         self._refresh(box, now)
 
@@ -399,7 +405,7 @@ class Engine:
         if result.attributes:
             box.instance["updatedAt"] = iso(now)
         if result.status == "hold":
-            event.update(status="ONHOLD", _awaiting=True)
+            event.update(status=EventStatus.ONHOLD, _awaiting=True)
             box.touch(event, now)
         elif result.status == "success":
             # A step that asked to cancel the instance ends it at this cycle: no next cycle.
@@ -407,9 +413,12 @@ class Engine:
         else:
             self._failed_attempt(box, event, walker, result, now)
         remember_successes(event, result)  # after any onBeforeRetry/onBeforePause step ran
-        if result.cancel_instance and box.instance["status"] != "CANCELED":
+        if result.cancel_instance and box.instance["status"] != InstanceStatus.CANCELED:
             self.cancel(
-                box, now, reason="CONTROLLER_HELPER", event_reason="INSTANCE_CANCEL_TASK_REQUESTED"
+                box,
+                now,
+                reason=CancelReason.CONTROLLER_HELPER,
+                event_reason=CancelReason.INSTANCE_CANCEL_TASK_REQUESTED,
             )
         if not self.defer_refresh:  # _refresh, without a call per simulated event
             self.refresh(box, now)
@@ -424,7 +433,7 @@ class Engine:
         advance: bool = True,
     ) -> None:
         stamp = iso(now)
-        event["status"] = "PROCESSED"
+        event["status"] = EventStatus.PROCESSED
         event["finishedAt"] = stamp
         event["finishDelta"] = _ms(now, _instant(event["date"]))
         event["executionTime"] = _ms(now, started)
@@ -432,7 +441,12 @@ class Engine:
         event["_history"].append(_history(event, "processed", stamp))
         box.touch(event, now, stamp)
         current = event.get("createdCycle") == box.instance["cycle"]
-        if advance and event.get("main") and box.instance["status"] == "ACTIVE" and current:
+        if (
+            advance
+            and event.get("main")
+            and box.instance["status"] == InstanceStatus.ACTIVE
+            and current
+        ):
             self.advance(box, now)
 
     def _failed_attempt(
@@ -452,7 +466,7 @@ class Engine:
                 wall_of(now, self.zone), delay, self.zone, box.instance.get("attributes") or {}
             )
             event["_history"].append(_history(event, "failed", iso(now), result.message))
-            event.update(status="PENDING", date=iso(retry_at.instant))
+            event.update(status=EventStatus.PENDING, date=iso(retry_at.instant))
             box.touch(event, now)
             return
         event["_history"].append(_history(event, "failed", iso(now), result.message))
@@ -462,19 +476,19 @@ class Engine:
                 "lastStep": result.last_step or "",
                 "taskResults": result.results,
             }
-            event.update(status="PAUSED", _exhausted=True)
+            event.update(status=EventStatus.PAUSED, _exhausted=True)
             box.touch(event, now)
-            if box.instance["status"] == "ACTIVE":
+            if box.instance["status"] == InstanceStatus.ACTIVE:
                 self.pause(box, now)
             return
         self._fail(box, event, result.message or "the task failed", now)
 
     def _fail(self, box: InstanceBox, event: Record, message: str, now: datetime) -> str:
-        event.update(status="FAILED", errorMessage=message, finishedAt=iso(now))
+        event.update(status=EventStatus.FAILED, errorMessage=message, finishedAt=iso(now))
         box.touch(event, now)
-        if event.get("main") and box.instance["status"] != "CANCELED":
-            self.cancel(box, now, reason="MAX_ATTEMPTS")
-        return "FAILED"
+        if event.get("main") and box.instance["status"] != InstanceStatus.CANCELED:
+            self.cancel(box, now, reason=CancelReason.MAX_ATTEMPTS)
+        return EventStatus.FAILED
 
     def _retry_delay(self, box: InstanceBox, event: Record, policy: RetryConfig, k: int) -> Any:
         after = policy.retryAfter
@@ -485,7 +499,7 @@ class Engine:
                 if value is not None:
                     return _as_delay(value)
             except (CallbackError, ValueError) as exc:  # the declared delay still applies
-                box.note("callback-error", f"{event['task']}: {exc}", event["sid"])
+                box.note(NoteKind.CALLBACK_ERROR, f"{event['task']}: {exc}", event["sid"])
         if policy.retryStrategy:
             return policy.retryStrategy[min(max(k - 1, 0), len(policy.retryStrategy) - 1)]
         return after if after is not None else ZERO
@@ -497,54 +511,56 @@ class Engine:
         box: InstanceBox,
         now: datetime,
         *,
-        reason: str = "HTTP_REQUEST",
-        event_reason: str = "CANCEL_INSTANCE",
+        reason: str = CancelReason.HTTP_REQUEST,
+        event_reason: str = CancelReason.CANCEL_INSTANCE,
     ) -> list[Record]:
         inst = box.instance
-        if inst["status"] == "CANCELED":
+        if inst["status"] == InstanceStatus.CANCELED:
             raise OperationError(f"instance {inst['sid']} is already cancelled")
-        inst.update(status="CANCELED", cancelReason=reason, updatedAt=iso(now))
+        inst.update(status=InstanceStatus.CANCELED, cancelReason=reason, updatedAt=iso(now))
         changed = []
         for event in box.events.values():
             if not is_terminal(event) and not event.get("afterCancellation"):
-                event.update(status="CANCELED", cancelReason=event_reason)
+                event.update(status=EventStatus.CANCELED, cancelReason=event_reason)
                 box.touch(event, now)
                 changed.append(event)
         for item in self.settings.onCancelTasks or []:
             self._lifecycle_event(
-                box, item, wall_of(now, self.zone), "on-cancel", inst["cycle"], now
+                box, item, wall_of(now, self.zone), EventKind.ON_CANCEL, inst["cycle"], now
             )
         self._refresh(box, now)
         return changed
 
     def pause(self, box: InstanceBox, now: datetime) -> None:
         inst = box.instance
-        if inst["status"] != "ACTIVE":
+        if inst["status"] != InstanceStatus.ACTIVE:
             raise OperationError(
                 f"instance {inst['sid']} is {inst['status']}; only an ACTIVE one can be paused"
             )
-        inst.update(status="PAUSED", updatedAt=iso(now))
+        inst.update(status=InstanceStatus.PAUSED, updatedAt=iso(now))
         for event in box.events.values():
-            if event["status"] in ("PENDING", "QUEUED") and not event.get("afterCancellation"):
-                event.update(status="PAUSED")
+            if event["status"] in (EventStatus.PENDING, EventStatus.QUEUED) and not event.get(
+                "afterCancellation"
+            ):
+                event.update(status=EventStatus.PAUSED)
                 box.touch(event, now)
         self._refresh(box, now)
 
     def resume(self, box: InstanceBox, now: datetime) -> list[Record]:
         inst = box.instance
-        if inst["status"] != "PAUSED":
+        if inst["status"] != InstanceStatus.PAUSED:
             raise OperationError(
                 f"instance {inst['sid']} is {inst['status']}; only a PAUSED one can be resumed"
             )
-        inst.update(status="ACTIVE", updatedAt=iso(now))
+        inst.update(status=InstanceStatus.ACTIVE, updatedAt=iso(now))
         changed = []
         for event in box.events.values():
-            if event["status"] != "PAUSED":
+            if event["status"] != EventStatus.PAUSED:
                 continue
             if event.pop("_exhausted", False):
                 # Retries were exhausted: resuming is an operator's "try again now".
                 event.update(attempt=0, date=iso(now.astimezone(self.zone)))
-            event["status"] = "PENDING"
+            event["status"] = EventStatus.PENDING
             box.touch(event, now)
             changed.append(event)
         self._refresh(box, now)
@@ -552,7 +568,7 @@ class Engine:
 
     def skip_cycle(self, box: InstanceBox, now: datetime) -> list[Record]:
         inst = box.instance
-        if inst["status"] == "CANCELED":
+        if inst["status"] == InstanceStatus.CANCELED:
             raise OperationError(f"instance {inst['sid']} is cancelled; there is no cycle to skip")
         if box.state.get("ended"):
             raise OperationError(f"instance {inst['sid']} has no further cycles")
@@ -560,24 +576,24 @@ class Engine:
         for event in box.events.values():
             if (
                 event.get("createdCycle") == inst["cycle"]
-                and kind_of(event) in ("main", "leading-up")
+                and kind_of(event) in SCHEDULED_KINDS
                 and not is_terminal(event)
             ):
-                event.update(status="CANCELED", cancelReason="SKIP_CYCLE")
+                event.update(status=EventStatus.CANCELED, cancelReason=CancelReason.SKIP_CYCLE)
                 box.touch(event, now)
                 changed.append(event)
         self.advance(box, now)
         return changed
 
     def trigger(self, box: InstanceBox, event: Record, now: datetime) -> None:
-        if event["status"] != "ONHOLD" or event.get("_awaiting"):
+        if event["status"] != EventStatus.ONHOLD or event.get("_awaiting"):
             why = (
                 "waits for an asynchronous result (use `event resume`)"
                 if event.get("_awaiting")
                 else "not ONHOLD"
             )
             raise OperationError(f"event {event['sid']} is {event['status']}: {why}")
-        event["status"] = "PENDING"
+        event["status"] = EventStatus.PENDING
         box.touch(event, now)
         self._refresh(box, now)
 
@@ -609,9 +625,11 @@ class Engine:
 
     def is_runnable(self, box: InstanceBox, event: Record) -> bool:
         status = box.instance["status"]
-        if event["status"] != "PENDING":
+        if event["status"] != EventStatus.PENDING:
             return False
-        return status == "ACTIVE" or (status == "CANCELED" and bool(event.get("afterCancellation")))
+        return status == InstanceStatus.ACTIVE or (
+            status == InstanceStatus.CANCELED and bool(event.get("afterCancellation"))
+        )
 
 
 def _policy(step: Step | None, task_policy: RetryConfig | None) -> RetryConfig:

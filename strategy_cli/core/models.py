@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from .statuses import TERMINAL_EVENT_STATUSES  # noqa: F401 - re-exported
+from .domain import TERMINAL_EVENT_STATUSES  # noqa: F401 - re-exported
 
 Unit = Literal["years", "months", "days", "hours", "minutes"]
 HttpMethod = Literal["get", "delete", "post", "put", "patch"]

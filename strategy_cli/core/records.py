@@ -9,12 +9,11 @@ from __future__ import annotations
 import random
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
-from .statuses import TERMINAL_EVENT_STATUSES
+from .domain import TERMINAL_EVENT_STATUSES, EventKind, EventStatus
 from .timecalc import to_rfc3339
 
-EventKind = Literal["main", "leading-up", "on-create", "on-cancel"]
 Record = dict[str, Any]
 
 
@@ -114,9 +113,9 @@ def new_event(
         "sid": new_sid(),
         "instanceSid": instance["sid"],
         "strategySid": strategy["sid"],
-        "status": "ONHOLD" if manual else "PENDING",
-        "main": kind == "main",
-        "afterCancellation": kind == "on-cancel",
+        "status": EventStatus.ONHOLD if manual else EventStatus.PENDING,
+        "main": kind == EventKind.MAIN,
+        "afterCancellation": kind == EventKind.ON_CANCEL,
         "task": task,
         "date": when,
         "createdCycle": cycle,
@@ -134,7 +133,7 @@ def new_event(
 def kind_of(event: Record) -> EventKind:
     kind = event.get("_kind")
     if kind:
-        return kind  # type: ignore[no-any-return]
+        return kind  # type: ignore[no-any-return]  # a str as stored: equal to its member
     if event.get("main"):
-        return "main"
-    return "on-cancel" if event.get("afterCancellation") else "leading-up"
+        return EventKind.MAIN
+    return EventKind.ON_CANCEL if event.get("afterCancellation") else EventKind.LEADING_UP

@@ -14,6 +14,7 @@ from typing import Any
 from . import jtd
 from .attempt import StepCall, StepOutcome, run_controller
 from .callbacks import Callbacks
+from .domain import WAITING_EVENT_STATUSES, EventStatus, NoteKind
 from .engine import Engine, InstanceBox
 from .models import Settings
 from .records import Record, instant_of, parse_iso
@@ -24,7 +25,7 @@ from .timecalc import WallTime, shift, wall_of
 
 # A strategy whose retries reset forever would never finish; a year of events is far below this.
 MAX_ACTIONS = 100_000
-_QUEUED = frozenset({"PENDING", "ONHOLD"})
+_QUEUED = WAITING_EVENT_STATUSES
 
 
 class ScenarioExecutor:
@@ -128,7 +129,7 @@ class Simulation:
                 self._act(box, action, sid, when)
             self._enqueue(box)
         else:
-            box.note("limit", f"simulation stopped after {MAX_ACTIONS} actions", None)
+            box.note(NoteKind.LIMIT, f"simulation stopped after {MAX_ACTIONS} actions", None)
         self.engine.refresh(box, self.clock)
         return box
 
@@ -151,11 +152,11 @@ class Simulation:
                 queued.sort(key=_first)
             for when, event in queued:
                 status = event["status"]
-                if status == "PENDING":
+                if status == EventStatus.PENDING:
                     self._push(when, "run", event["sid"])
-                elif status == "ONHOLD" and event.get("_awaiting"):
+                elif status == EventStatus.ONHOLD and event.get("_awaiting"):
                     self._push(self._resume_time(event), "resume", event["sid"])
-                elif status == "ONHOLD" and self.scenario.manual == "trigger":
+                elif status == EventStatus.ONHOLD and self.scenario.manual == "trigger":
                     self._push(when, "trigger", event["sid"])
         if box.state.get("taskless") and box.state.get("queuedTaskless") != box.instance["cycle"]:
             box.state["queuedTaskless"] = box.instance["cycle"]
@@ -181,9 +182,15 @@ class Simulation:
         if action == "run":
             if instant_of(event["date"]) <= when and engine.is_runnable(box, event):
                 engine.execute(box, event, self.executor, when)
-        elif action == "trigger" and event["status"] == "ONHOLD" and not event.get("_awaiting"):
+        elif (
+            action == "trigger"
+            and event["status"] == EventStatus.ONHOLD
+            and not event.get("_awaiting")
+        ):
             engine.trigger(box, event, when)
-        elif action == "resume" and event["status"] == "ONHOLD" and event.get("_awaiting"):
+        elif (
+            action == "resume" and event["status"] == EventStatus.ONHOLD and event.get("_awaiting")
+        ):
             spec = self.scenario.resume.get(f"{event['task']}.{event['taskStatus']['lastStep']}")
             engine.resume_event(box, event, spec.data if spec else None, when)
             engine.execute(box, event, self.executor, when)

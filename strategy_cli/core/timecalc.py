@@ -11,8 +11,10 @@ import calendar
 import functools
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .domain import NoteKind
 
 __all__ = [
     "NoteKind",
@@ -28,7 +30,6 @@ __all__ = [
     "wall_of",
 ]
 
-NoteKind = Literal["dst-gap", "dst-fold", "month-clamp"]
 
 _MINUTES_PER_UNIT: dict[str, int] = {
     "years": 365 * 1440,
@@ -150,7 +151,7 @@ def resolve(wt: WallTime, zone: ZoneInfo) -> tuple[datetime, tuple[NoteKind, ...
     if day > 28:  # no month is shorter, so the common case skips monthrange
         last = _month_len(wt.year, wt.month) if 1 <= wt.month <= 12 else day
         if day > last:
-            day, notes = last, ("month-clamp",)
+            day, notes = last, (NoteKind.MONTH_CLAMP,)
     early = _local(wt, day, zone)
     off0 = early.utcoffset()
     late = early.replace(fold=1)
@@ -163,12 +164,12 @@ def resolve(wt: WallTime, zone: ZoneInfo) -> tuple[datetime, tuple[NoteKind, ...
         # Reading the gap time with the old offset lands past the transition, i.e. the wall
         # time plus the gap's length (30 min on Lord Howe, not always an hour).
         moved = early.astimezone(UTC).astimezone(zone)
-        return moved, (*notes, "dst-gap")
+        return moved, (*notes, NoteKind.DST_GAP)
     if wt.fold:
         return late, notes
     if wt.exact:
         return early, notes
-    return early, (*notes, "dst-fold")
+    return early, (*notes, NoteKind.DST_FOLD)
 
 
 def to_rfc3339(instant: datetime) -> str:
