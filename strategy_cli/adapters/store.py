@@ -892,10 +892,10 @@ class Store:
         what `strategy run` checks before it claims anything."""
         sql = (
             "SELECT DISTINCT json_extract(record, '$.strategySid'), json_extract(record, '$.task') "
-            "FROM events WHERE status = 'PENDING' AND date_utc <= ? AND simulated = 0 "
+            "FROM events WHERE status = ? AND date_utc <= ? AND simulated = 0 "
             "AND json_valid(record)"
         )
-        params: list[Any] = [utc_key(now_utc)]
+        params: list[Any] = [EventStatus.PENDING, utc_key(now_utc)]
         if instance_sid is not None:
             sql += " AND instance_sid = ?"
             params.append(instance_sid)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.domain import EventKind
 from .render_timeline import status_text
 
 
@@ -55,8 +56,8 @@ def print_tasks(doc: list[dict[str, Any]], kinds: dict[str, str] | None = None) 
 def _kind(event: dict[str, Any]) -> str:
     """What the platform's record says: `main`, `on-cancel` or `other`."""
     if event.get("main"):
-        return "main"
-    return "on-cancel" if event.get("afterCancellation") else "other"
+        return EventKind.MAIN
+    return EventKind.ON_CANCEL if event.get("afterCancellation") else "other"
 
 
 def _or_dash(value: object) -> object:

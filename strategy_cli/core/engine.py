@@ -65,7 +65,7 @@ class InstanceBox:
         self.dirty.add(event["sid"])
         self.changed.append(event)
 
-    def note(self, kind: str, message: str, event_sid: str | None = None) -> None:
+    def note(self, kind: NoteKind, message: str, event_sid: str | None = None) -> None:
         self.state.setdefault("notes", []).append(Note(kind, message, event_sid).to_json())
 
     def ordered_events(self) -> list[Record]:

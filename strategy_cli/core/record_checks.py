@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, get_args
+from typing import Any
 
-from .models import EventStatus, InstanceStatus
+from .domain import EventStatus, InstanceStatus
 
 Check = Callable[[Any], bool]
 
@@ -56,7 +56,7 @@ _FIELDS: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
         {
             "sid": _text,
             "strategyId": _text,
-            "status": _one_of(get_args(InstanceStatus)),
+            "status": _one_of(tuple(InstanceStatus)),
             "cycle": _whole,
             "startDate": _instant,
             "executionDate": _instant,
@@ -71,7 +71,7 @@ _FIELDS: dict[str, tuple[dict[str, Check], dict[str, Check]]] = {
         {
             "sid": _text,
             "instanceSid": _text,
-            "status": _one_of(get_args(EventStatus)),
+            "status": _one_of(tuple(EventStatus)),
             "task": _text,
             "date": _instant,
         },

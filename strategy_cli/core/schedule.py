@@ -9,13 +9,14 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from .callbacks import Callbacks
+from .domain import EventKind, NoteKind
 from .models import Calendar, Delay, Settings
-from .timecalc import NoteKind, TimeError, WallTime, parse_instant, resolve, shift, wall_of
+from .timecalc import TimeError, WallTime, parse_instant, resolve, shift, wall_of
 
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    kind: str  # dst-gap, dst-fold, month-clamp, leading-up-skipped
+    kind: NoteKind
     message: str
     eventSid: str | None = None
 
@@ -39,7 +40,7 @@ class PlannedEvent(NamedTuple):
 
     task: str
     moment: Moment
-    kind: str  # main | leading-up
+    kind: EventKind  # one of SCHEDULED_KINDS
     skipped: bool = False  # a leading-up date before the instance's start
     offset: str = ""  # the offset from the main event as the strategy wrote it ("-24h", "-1d")
 
@@ -151,7 +152,7 @@ def plan_cycle(
             planned = planned._replace(skipped=True)
         events.append(planned)
     if cal.task:
-        events.append(PlannedEvent(cal.task, when, "main"))
+        events.append(PlannedEvent(cal.task, when, EventKind.MAIN))
     return cycle
 
 
@@ -172,7 +173,7 @@ def _leading_ups(
         PlannedEvent(
             str(lead.task),
             shifted(intended, lead.scheduleBefore, zone, attrs, sign=-1),
-            "leading-up",
+            EventKind.LEADING_UP,
             offset=written_offset(lead.scheduleBefore, sign=-1),
         )
         for lead in leads

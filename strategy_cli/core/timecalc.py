@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .domain import NoteKind
 
 __all__ = [
-    "NoteKind",
     "TimeError",
     "WallTime",
     "delay_minutes",

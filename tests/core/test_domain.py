@@ -70,8 +70,19 @@ def _spelled(path: Path, words: set[str]) -> bool:
     return words <= quoted
 
 
-@pytest.mark.parametrize("enum", [domain.EventStatus, domain.InstanceStatus])
-def test_no_other_module_spells_the_status_list(enum: type[StrEnum]) -> None:
+@pytest.mark.parametrize(
+    "enum",
+    [
+        domain.EventStatus,
+        domain.InstanceStatus,
+        domain.EVENT_CANCEL_REASONS,
+        domain.INSTANCE_CANCEL_REASONS,
+        domain.NoteKind,
+    ],
+)
+def test_no_other_module_spells_the_status_list(
+    enum: type[StrEnum] | tuple[StrEnum, ...],
+) -> None:
     allowed = {PACKAGE / "core" / "domain.py", PACKAGE / "core" / "models.py"}
     spelled = [
         str(p.relative_to(ROOT))
@@ -79,3 +90,9 @@ def test_no_other_module_spells_the_status_list(enum: type[StrEnum]) -> None:
         if p not in allowed and _spelled(p, values(enum))
     ]
     assert spelled == []
+
+
+def test_the_cli_status_choices_are_the_instance_statuses() -> None:
+    from strategy_cli.cli.instance import StatusChoice
+
+    assert set(StatusChoice) == set(domain.InstanceStatus)
