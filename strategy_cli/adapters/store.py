@@ -45,6 +45,7 @@ __all__ = [
 Record = dict[str, Any]
 # In a fixed order: the query text and its parameters stay the same from run to run.
 TERMINAL_STATUSES = tuple(sorted(TERMINAL_EVENT_STATUSES))
+_TERMINAL_MARKS = ", ".join("?" * len(TERMINAL_STATUSES))
 STORE_TABLES = ("strategies", "instances", "events")
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 PAGE_SIZE = 16384  # of new stores; an existing one keeps its own
@@ -821,8 +822,8 @@ class Store:
     def pending_events_of(self, instance_sid: str) -> list[Record]:
         """An instance's events in a non-terminal status, by date then sid."""
         rows = self.conn.execute(
-            "SELECT sid, record FROM events WHERE instance_sid = ? AND status NOT IN (?, ?, ?) "
-            "ORDER BY date_utc, sid",
+            "SELECT sid, record FROM events WHERE instance_sid = ? "
+            f"AND status NOT IN ({_TERMINAL_MARKS}) ORDER BY date_utc, sid",
             (instance_sid, *TERMINAL_STATUSES),
         )
         return self._events(rows)
