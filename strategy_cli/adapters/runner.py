@@ -34,7 +34,8 @@ from ..core.records import iso
 from ..core.redaction import Redactor
 from ..errors import StrategyError
 from .config import MAX_RESPONSE_BYTES
-from .http import HttpExecutor, LoopBridge, Stats, resolve_env
+from .environ import resolve_env
+from .http import HttpExecutor, LoopBridge, Stats
 from .operations import Loaded, load, save
 from .preflight import SettingsFor, preflight
 from .store import Store
