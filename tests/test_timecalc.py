@@ -633,3 +633,14 @@ def test_delays_given_as_plain_mappings() -> None:
 def test_a_wall_time_in_no_month_is_a_range_error(month: int) -> None:
     with pytest.raises(TimeRangeError):
         resolve(WallTime(2026, month, 30), get_zone("UTC"))
+
+
+def test_parse_rfc3339_reads_lower_case_and_padded_text() -> None:
+    from strategy_cli.core.timecalc import parse_rfc3339
+
+    expected = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    for text in ("2026-01-31T09:00:00Z", "2026-01-31t09:00:00z", " 2026-01-31T09:00:00+00:00 "):
+        assert parse_rfc3339(text) == expected
+    assert parse_rfc3339("2026-01-31T09:00").tzinfo is None  # naive: the caller decides
+    with pytest.raises(ValueError):
+        parse_rfc3339("31/01/2026")

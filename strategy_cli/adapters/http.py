@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
-import os
-import re
 import threading
 import time
 from collections import Counter
@@ -34,28 +32,7 @@ from ..core.requests import (
     is_header_value,
     lookup_action,
 )
-from ..core.templating import ENV_REF
-
-
-def resolve_env(value: Any, redactor: Redactor) -> Any:
-    """`${env:NAME}` from the environment, at run time; every resolved value counts as secret."""
-    if isinstance(value, dict):
-        return {k: resolve_env(v, redactor) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve_env(v, redactor) for v in value]
-    if not isinstance(value, str) or "${env:" not in value:
-        return value
-
-    def one(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if name not in os.environ:
-            raise RequestError(
-                f"environment variable {name} is not set (needed by ${{env:{name}}})"
-            )
-        redactor.add(os.environ[name])
-        return os.environ[name]
-
-    return ENV_REF.sub(one, value)
+from .environ import resolve_env
 
 
 class AuthorizationFailed(Exception):

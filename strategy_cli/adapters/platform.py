@@ -9,13 +9,14 @@ import os
 import time
 import tomllib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from ..core.redaction import Redactor
 from ..errors import StrategyError, UsageError
+from .clock import utcnow
 
 RETRIES = 3  # for 429 and 5xx
 MAX_WAIT = 10.0  # seconds: a Retry-After longer than this is not waited for: we give up at once
@@ -176,7 +177,7 @@ def _retry_after(response: Any) -> float | None:
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        wait = (when - datetime.now(UTC)).total_seconds()
+        wait = (when - utcnow()).total_seconds()
     if wait != wait:  # NaN
         return None
     return max(0.0, wait)

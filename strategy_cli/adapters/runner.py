@@ -34,8 +34,10 @@ from ..core.models import Settings
 from ..core.records import iso
 from ..core.redaction import Redactor
 from ..errors import StrategyError
+from .clock import utcnow  # by name: tests patch `runner.utcnow` to move the clock
 from .config import MAX_RESPONSE_BYTES
-from .http import HttpExecutor, LoopBridge, Stats, resolve_env
+from .environ import resolve_env
+from .http import HttpExecutor, LoopBridge, Stats
 from .operations import Loaded, load, save
 from .preflight import SettingsFor, preflight
 from .store import Store
@@ -57,10 +59,6 @@ def lease_length() -> timedelta:
     if not 0 < seconds < 10**9:  # not NaN or infinite either: a timedelta needs a real span
         raise StrategyError(f"{LEASE_ENV}={raw!r} must be more than 0 seconds")
     return timedelta(seconds=seconds)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _utc_text(moment: datetime) -> str:

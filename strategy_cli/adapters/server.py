@@ -7,25 +7,26 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
-import re
 from typing import Any
 
 from ..core.literal import literal
+from ..core.requests import RequestError
 from ..errors import StrategyError, UsageError
+from .environ import env_secret
 from .operations import tasks_document
 from .store import Store
 
 log = logging.getLogger("strategy.serve")
-_ENV = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 
 def secret_matches(stored: str | None, given: str | None) -> bool:
     """Constant-time comparison; a strategy without a secret refuses everyone."""
     if not stored or given is None:
         return False
-    m = _ENV.match(stored)
-    expected = os.environ.get(m.group(1), "") if m else stored
+    try:
+        expected = env_secret(stored)
+    except RequestError:  # the variable is unset: no request can match
+        return False
     if not expected:
         return False
     return hmac.compare_digest(expected.encode(), given.encode())

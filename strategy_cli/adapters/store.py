@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from ..core.domain import TERMINAL_EVENT_STATUSES, EventStatus
 from ..core.record_checks import record_problem
+from ..core.timecalc import parse_rfc3339
 from ..errors import StrategyError, first_line
 from .store_schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
@@ -165,6 +166,8 @@ _KEY_CACHE_MAX = 200_000
 
 
 def _utc_key_of(instant: datetime) -> str:
+    # The store's own sortable key, not RFC 3339 with its offset (timecalc.to_rfc3339): every
+    # key has the same width and zone so that SQLite compares them as text.
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=_UTC)
     utc = instant.astimezone(_UTC).replace(tzinfo=None)
@@ -175,11 +178,7 @@ def _utc_key_of_text(text: str | datetime) -> str:
     """The slow path of `utc_key` (a cache miss): parse, convert and remember."""
     if isinstance(text, datetime):
         return _utc_key_of(text)
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        instant = datetime.fromisoformat(text.strip().upper())  # 't'/'z' are RFC 3339 too
-    key = _utc_key_of(instant)
+    key = _utc_key_of(parse_rfc3339(text))
     if len(_KEY_CACHE) >= _KEY_CACHE_MAX:
         _KEY_CACHE.clear()
     _KEY_CACHE[text] = key

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -17,6 +16,7 @@ from ..core.models import Settings, StrategyFile
 from ..core.records import new_sid
 from ..core.timecalc import to_rfc3339
 from ..errors import StrategyError, UsageError
+from .clock import utcnow_seconds
 from .config import config_for
 from .yamlsource import load_path
 
@@ -63,7 +63,7 @@ def load_strategy_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> Loa
 
 
 def _record(data: dict[str, Any], model: StrategyFile) -> dict[str, Any]:
-    now = to_rfc3339(datetime.now(UTC).replace(microsecond=0))
+    now = to_rfc3339(utcnow_seconds())
     return {
         "sid": new_sid(),
         "name": model.name,

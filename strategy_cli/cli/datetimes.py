@@ -20,6 +20,8 @@ def instant_of(value: str | datetime) -> datetime:
     """An RFC 3339 text (a `Z` or lower-case `z` included) or an aware datetime, as a datetime."""
     if isinstance(value, datetime):
         return value
+    # Not timecalc.parse_rfc3339: that one upper-cases a text it cannot read (a lower-case week
+    # date would then show as an instant); what a record shows as an instant stays as it was.
     text = str(value).strip()
     if text[-1:] in ("Z", "z"):
         text = text[:-1] + "+00:00"

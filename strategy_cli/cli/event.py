@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -44,6 +43,7 @@ def show(sid: SidArg, db: DbOption = None, format: FormatOption = ReadFormat.tex
 
 
 def _change(sid: str, db: str | None, format: ReadFormat, op: Any, verb: str) -> int:
+    from ..adapters.clock import utcnow_seconds
     from ..adapters.operations import changing
     from ..core.records import public
     from .common import open_store
@@ -55,7 +55,7 @@ def _change(sid: str, db: str | None, format: ReadFormat, op: Any, verb: str) ->
         with changing(store, instance, project_callbacks()) as loaded:
             record = loaded.box.events[event]
             before, zone = record["status"], loaded.engine.zone
-            op(loaded.engine, loaded.box, record, datetime.now(UTC).replace(microsecond=0))
+            op(loaded.engine, loaded.box, record, utcnow_seconds())
     if format is ReadFormat.json:
         write_json(public(record))
     else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -43,10 +42,6 @@ class StatusChoice(StrEnum):
     CANCELED = InstanceStatus.CANCELED
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
 @app.command("create")
 def create(
     strategy: Annotated[
@@ -75,6 +70,7 @@ def create(
     Example: strategy instance create loan-collection \\
                --attributes @customer.json
     """
+    from ..adapters.clock import utcnow_seconds
     from ..adapters.operations import Loaded, save, with_strategy
     from ..core.engine import Engine
     from .common import open_store
@@ -86,7 +82,7 @@ def create(
         attrs = checked_attributes(settings, attrs)
         zone = zone_of(settings)
         engine = Engine(record, settings, project_callbacks(callbacks))
-        now = _now()
+        now = utcnow_seconds()
         begin, intended = start_option(start, zone, "--start") or (now, None)
         finish = instant_option(end, zone, "--end")
         if finish is not None and finish <= begin:
@@ -302,6 +298,7 @@ def tasks(
 
 
 def _operate(sid: str, db: str | None, format: ReadFormat, verb: str, op: Any) -> int:
+    from ..adapters.clock import utcnow_seconds
     from ..adapters.operations import changing, instance_sid
     from ..core.records import public
     from .common import open_store
@@ -311,7 +308,7 @@ def _operate(sid: str, db: str | None, format: ReadFormat, verb: str, op: Any) -
     with open_store(db) as store:
         with changing(store, instance_sid(store, sid), project_callbacks()) as loaded:
             before = {s: e["status"] for s, e in loaded.box.events.items()}
-            op(loaded.engine, loaded.box, _now())
+            op(loaded.engine, loaded.box, utcnow_seconds())
         box, zone = loaded.box, loaded.engine.zone
     changed = [e for s, e in box.events.items() if before.get(s) != e["status"]]
     if format is ReadFormat.json:

@@ -129,9 +129,9 @@ def _committed_before(signum: int, instances: int, path: str) -> None:
 
 
 def _now_minute() -> Any:
-    from datetime import UTC, datetime
+    from ..adapters.clock import utcnow
 
-    return datetime.now(UTC).replace(second=0, microsecond=0)
+    return utcnow().replace(second=0, microsecond=0)
 
 
 def _run_one(

@@ -51,6 +51,8 @@ def instant_of(text: str) -> datetime:
     """
     instant = _instants.get(text)
     if instant is None:
+        # Strict on purpose, not timecalc.parse_rfc3339: records hold what `iso` wrote, and a
+        # hand-edited lower-case date must stay an error here rather than be read leniently.
         instant = datetime.fromisoformat(text)
         zone = instant.tzinfo
         if zone is not None:

@@ -179,10 +179,23 @@ def to_rfc3339(instant: datetime) -> str:
     return instant.isoformat(timespec="seconds")
 
 
-def _fromiso(text: str) -> datetime | None:
-    # RFC 3339 allows lower-case 't'/'z'; fromisoformat only knows the upper-case forms.
+def parse_rfc3339(text: str) -> datetime:
+    """The package's one reader of RFC 3339 / ISO 8601 text (naive when it has no offset).
+
+    Raises ValueError. The text as it is first: the common case, and the store's hot path.
+    """
     try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        # RFC 3339 allows lower-case 't'/'z' and fromisoformat only knows the upper-case forms.
         return datetime.fromisoformat(text.strip().upper())
+
+
+def _fromiso(text: str) -> datetime | None:
+    # Normalised before reading, as this module always did: a text that only reads as written
+    # (an odd separator character whose upper case is two letters) stays refused here.
+    try:
+        return parse_rfc3339(text.strip().upper())
     except ValueError:
         return None
 
