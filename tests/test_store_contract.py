@@ -234,6 +234,57 @@ def test_due_at_a_moment_that_is_not_an_instant_is_a_store_error(store: Store) -
         store.due_events("yesterday")
 
 
+def test_events_of_an_instance_by_instant_then_sid(store: Store) -> None:
+    store.put_events(
+        [
+            event("ev-b", "2024-01-01T09:00:00Z", status="PROCESSED"),
+            event("ev-a", "2024-01-01T05:00:00-04:00", status="FAILED"),
+            event("ev-c", "2024-01-01T09:30:00+05:30"),  # 04:00Z: the first
+            event("ev-d", "2024-01-01T10:00:00Z", status="EXECUTING"),
+            event("ev-x", "2024-01-01T00:00:00Z", instance_sid="other"),
+        ]
+    )
+    assert [e["sid"] for e in store.events_of("inst-0001")] == ["ev-c", "ev-a", "ev-b", "ev-d"]
+    assert [e["sid"] for e in store.events_of("inst-0001", ("FAILED", "EXECUTING"))] == [
+        "ev-a",
+        "ev-d",
+    ]
+    assert store.events_of("inst-0001", ()) == []
+    assert [e["sid"] for e in store.pending_events_of("inst-0001")] == ["ev-c", "ev-d"]
+
+
+def test_instances_are_listed_by_creation_then_sid(store: Store) -> None:
+    store.put_strategy(strategy())
+    store.put_instance(instance("inst-late", "2024-01-01T10:00:00Z"), {})
+    store.put_instance(instance("inst-b", "2024-01-01T10:00:00+05:30"), {})  # 04:30Z
+    store.put_instance(instance("inst-a", "2024-01-01T00:30:00-04:00"), {})  # 04:30Z too
+    store.put_instance(instance("inst-sim", "2024-01-01T00:00:00Z"), {}, simulated=True)
+    listed = store.list_instances()
+    assert [r["sid"] for r in listed] == ["inst-a", "inst-b", "inst-late"]
+    assert listed[0] == {**instance("inst-a", "2024-01-01T00:30:00-04:00"), "simulated": False}
+    both = store.list_instances(simulated=None, strategy="billing")
+    assert [r["sid"] for r in both] == ["inst-sim", "inst-a", "inst-b", "inst-late"]
+    assert [r["sid"] for r in store.list_instances(simulated=True)] == ["inst-sim"]
+    assert store.list_instances(status="PAUSED") == []
+    assert store.list_instances(strategy="other") == []
+
+
+def test_due_tasks_are_each_strategy_task_pair_once(store: Store) -> None:
+    store.put_events(
+        [
+            event("ev-1", "2024-01-01T00:00:00Z"),
+            event("ev-2", "2024-01-01T01:00:00+01:00"),
+            {**event("ev-3", "2024-01-01T00:00:00Z"), "task": "remind"},
+            {**event("ev-4", "2024-01-01T00:00:00Z", status="PROCESSED"), "task": "done"},
+            {**event("ev-5", "2099-01-01T00:00:00Z"), "task": "later"},
+        ]
+    )
+    store.put_events([{**event("ev-6", "2024-01-01T00:00:00Z"), "task": "sim"}], simulated=True)
+    due = store.due_tasks("2024-06-01T00:00:00Z")
+    assert sorted(due) == [("billing-v1", "charge"), ("billing-v1", "remind")]
+    assert store.due_tasks("2024-06-01T00:00:00Z", instance_sid="other") == []
+
+
 # --- prefix lookup ------------------------------------------------------------------------------
 
 
