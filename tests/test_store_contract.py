@@ -24,7 +24,13 @@ from hypothesis import strategies as st
 
 from strategy_cli.adapters import store as store_mod
 from strategy_cli.adapters.operations import NotFound, event_sid, instance_sid
-from strategy_cli.adapters.store import Store, StoreError, event_rows, instance_row
+from strategy_cli.adapters.store import (
+    Store,
+    StoreError,
+    event_rows,
+    instance_row,
+    settings_digest,
+)
 from strategy_cli.errors import StrategyError
 
 Record = dict[str, Any]
@@ -199,6 +205,49 @@ def test_any_instant_round_trips_as_written_and_sorts_by_the_moment(
     assert {e["sid"]: e for e in stored} == {e["sid"]: e for e in written}  # texts as written
     moments = [datetime.fromisoformat(e["date"].replace("Z", "+00:00")) for e in stored]
     assert moments == sorted(moments)
+
+
+def test_strategy_digest_and_name(store: Store) -> None:
+    store.put_strategy(strategy())
+    store.put_strategy({**strategy(version=2), "digest": "given"})
+    assert store.strategy_digest("billing", 1) == settings_digest(strategy()["settings"])
+    assert store.strategy_digest("billing") == "given"
+    assert store.strategy_digest("missing") is None
+    assert store.get_strategy("billing") == strategy(version=2)  # the digest is not in it
+    assert store.strategy_name("billing-v2") == "billing"
+    assert store.strategy_name("missing") is None
+
+
+def test_a_failed_transaction_writes_nothing_and_inner_ones_join_it(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put_instance(instance(), {})
+        with store.transaction():
+            store.put_events([event("ev-1", "2024-01-01T00:00:00Z")])
+        raise RuntimeError("after the inner block ended")
+    assert store.get_instance("inst-0001") is None
+    assert store.get_event("ev-1") is None
+
+
+def test_an_event_that_cannot_be_stored_writes_nothing(store: Store) -> None:
+    good = event("ev-1", "2024-01-01T00:00:00Z")
+    with pytest.raises(StoreError, match="not an RFC 3339 instant"):
+        store.put_events([good, event("ev-2", "next tuesday")])
+    assert store.get_event("ev-1") is None
+
+
+def test_text_that_is_not_utf8_is_a_store_error(store: Store) -> None:
+    bad = "inst-\udcff"  # a lone surrogate, as an argument with invalid bytes gives
+    with pytest.raises(StoreError, match="not valid UTF-8"):
+        store.get_instance(bad)
+    with pytest.raises(StoreError, match="not valid UTF-8"):
+        store.match_event_sids(bad)
+
+
+def test_a_closed_store_is_a_store_error(backend: Backend) -> None:
+    opened = backend.open()
+    opened.close()
+    with pytest.raises(StoreError, match="closed"):
+        opened.get_event("ev-1")
 
 
 # --- due events ---------------------------------------------------------------------------------
