@@ -11,6 +11,7 @@ one place, so when the store grows `claim`/`renew`/`release` only `Leases` chang
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,9 +42,11 @@ Record = dict[str, Any]
 
 @dataclass(frozen=True)
 class Backend:
-    """How to reach one store: `open()` gives a new connection to the same data each time."""
+    """How to reach one store: `open()` gives a new connection to the same data each time;
+    another process reaches it with `Store(location)`."""
 
     open: Callable[..., Store]
+    location: str
 
 
 def _sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Backend:
@@ -58,7 +61,7 @@ def _sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Backend:
             patch.setattr(store_mod, "_not_writable", lambda _file: True)
             return Store(file)
 
-    return Backend(open_)
+    return Backend(open_, str(file))
 
 
 # One entry per backend; the whole suite runs against each.
@@ -460,6 +463,26 @@ def test_two_claimers_never_get_the_same_event(backend: Backend) -> None:
         executing = check.due_events(_text(T0), statuses=("EXECUTING",), limit=count)
     owners = {e["sid"]: e["lockOwner"] for e in executing}
     assert owners == {sid: owner for owner, sids in got.items() for sid in sids}
+
+
+def _claim_in_a_process(location: str, owner: str) -> list[str]:
+    got: list[str] = []
+    with Store(location) as own:
+        leases = Leases(own, owner)
+        while claimed := leases.claim(T0, limit=2):
+            got += claimed
+    return got
+
+
+def test_two_claiming_processes_never_get_the_same_event(backend: Backend) -> None:
+    count = 40
+    with backend.open() as setup:
+        setup.put_events([event(f"ev-{i:03d}", "2024-01-01T00:00:00Z") for i in range(count)])
+    spawn = multiprocessing.get_context("spawn")  # no fork of a threaded test runner
+    with spawn.Pool(2) as pool:
+        a, b = pool.starmap(_claim_in_a_process, [(backend.location, "a"), (backend.location, "b")])
+    assert not set(a) & set(b)
+    assert sorted(a + b) == [f"ev-{i:03d}" for i in range(count)]
 
 
 # --- bulk writes --------------------------------------------------------------------------------
