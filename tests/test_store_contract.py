@@ -206,8 +206,18 @@ def test_any_instant_round_trips_as_written_and_sorts_by_the_moment(
     assert store.get_instance(owner) == (instance(owner, dates[0]), {})
     stored = store.events_of(owner)
     assert {e["sid"]: e for e in stored} == {e["sid"]: e for e in written}  # texts as written
-    moments = [datetime.fromisoformat(e["date"].replace("Z", "+00:00")) for e in stored]
-    assert moments == sorted(moments)
+    order = sorted(written, key=lambda e: (_moment(e["date"]), e["sid"]))
+    assert [e["sid"] for e in stored] == [e["sid"] for e in order]
+    latest = _moment(order[-1]["date"])
+    due = store.due_events(latest.isoformat(), instance_sid=owner, limit=len(dates) - 1)
+    assert [e["sid"] for e in due] == [e["sid"] for e in order[:-1]]
+    assert store.due_events(_text(latest - timedelta(milliseconds=1)), instance_sid=owner) == [
+        e for e in order if _moment(e["date"]) < latest
+    ]
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def test_strategy_digest_and_name(store: Store) -> None:
