@@ -1,8 +1,9 @@
 """The store contract: what every store backend promises, run against each backend.
 
 Every test takes the `store` fixture (and, where it needs a second connection to the same
-store or a read-only one, `backend`). Adding a backend (PostgreSQL is next) is one line: its
-name and opener in `BACKENDS`. Nothing else here names SQLite.
+store or a read-only one, `backend`). Adding a backend (PostgreSQL is next) is a one-line
+change here: its entry in `BACKENDS`, naming a function like `_sqlite` that says how to open it.
+No test knows which backend it runs against.
 
 Leases are not store methods yet: `strategy run` claims, renews and releases them through the
 store's transactions and records (`adapters/runner.py`). `Leases` below does exactly that, in
@@ -69,7 +70,9 @@ BACKENDS: dict[str, Callable[[Path, pytest.MonkeyPatch], Backend]] = {"sqlite": 
 
 
 @pytest.fixture(params=list(BACKENDS))
-def backend(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def backend(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Backend:
     return BACKENDS[request.param](tmp_path, monkeypatch)
 
 
