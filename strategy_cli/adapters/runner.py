@@ -27,7 +27,7 @@ from typing import Any, TypeGuard
 
 from ..core.attempt import CONFIGURATION_ERROR
 from ..core.callbacks import Callbacks
-from ..core.engine import Engine, InstanceBox
+from ..core.engine import Engine
 from ..core.failures import failed_service, failure_reason
 from ..core.models import Settings
 from ..core.records import iso
@@ -35,7 +35,7 @@ from ..core.redaction import Redactor
 from ..errors import StrategyError
 from .config import MAX_RESPONSE_BYTES
 from .http import HttpExecutor, LoopBridge, Stats, resolve_env
-from .operations import Loaded, load, save
+from .operations import Loaded, box_of, engine_for, load, save
 from .preflight import SettingsFor, preflight
 from .store import Store
 from .strategies import settings_of
@@ -205,11 +205,9 @@ class Runner:
         if parsed is None:
             return None
         strategy, settings = parsed
-        box = InstanceBox(record, state, {e["sid"]: e for e in self.store.events_of(sid)})
-        engine = Engine(strategy, settings, self.callbacks)
-        engine._seq = max((e.get("_seq", 0) for e in box.events.values()), default=0)
-        simulated = bool(record.get("_simulated") or state.get("simulated"))
-        return Loaded(box, strategy, engine, simulated)
+        return engine_for(
+            box_of(self.store, sid, record, state), strategy, settings, self.callbacks
+        )
 
     def preflight(self) -> None:
         """Before claiming: --env and the variables the due events need (adapters/preflight)."""

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from ..core.record_checks import record_problem
 from ..errors import StrategyError, first_line
+from .store_location import default_store_path
 from .store_schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
@@ -54,16 +55,6 @@ _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8
 
 class StoreError(StrategyError):
     """The store cannot be opened, read or written."""
-
-
-def default_store_path() -> Path:
-    """`$STRATEGY_DB`, else `$XDG_DATA_HOME/strategy/store.db` (`~/.local/share` by default)."""
-    explicit = os.environ.get("STRATEGY_DB")
-    if explicit:
-        return Path(explicit).expanduser()
-    data_home = os.environ.get("XDG_DATA_HOME") or ""
-    base = Path(data_home).expanduser() if data_home else Path.home() / ".local" / "share"
-    return base / "strategy" / "store.db"
 
 
 # --- JSON and instants --------------------------------------------------------------------------
@@ -329,7 +320,16 @@ class Store:
 
     path: str
 
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        read_only: bool = False,
+    ) -> None:
+        """`read_only` opens an existing file without writing anything (no WAL switch, no
+        migration), as shell completion must; a file this process may not write is read-only
+        anyway."""
         self._conn: sqlite3.Connection | None = None
         self._depth = 0
         self._busy_timeout_ms = int(busy_timeout_ms)
@@ -354,7 +354,7 @@ class Store:
                     f"({exc.strerror or exc}); set STRATEGY_DB to a writable path",
                     hint="STRATEGY_DB=/some/writable/folder/store.db",
                 ) from None
-            self.readonly = _not_writable(file)
+            self.readonly = read_only or _not_writable(file)
             target = read_only_uri(file) if self.readonly else self.path
         try:
             self._conn = sqlite3.connect(
@@ -659,6 +659,11 @@ class Store:
         return row if whole or not row else row[0]
 
     @_guarded
+    def match_strategy_names(self, prefix: str, limit: int = 20) -> list[str]:
+        """Strategy names (each once, whatever its versions) starting with `prefix`."""
+        return self._match("strategies", prefix, limit, column="name")
+
+    @_guarded
     def list_strategies(self) -> list[Record]:
         """The latest version of each strategy name, with `versions`: how many are stored."""
         rows = self.conn.execute(
@@ -712,10 +717,11 @@ class Store:
             return None
         return self._read("instances", sid, row[0]), self._read("state", sid, row[1] or "{}")
 
-    def _match(self, table: str, prefix: str, limit: int) -> list[str]:
-        # A range on the primary key: exact (case-sensitive) and uses the index.
+    def _match(self, table: str, prefix: str, limit: int, column: str = "sid") -> list[str]:
+        # A range on an indexed column: exact (case-sensitive, no LIKE wildcards) and fast.
         rows = self.conn.execute(
-            f"SELECT sid FROM {table} WHERE sid >= ? AND sid < ? ORDER BY sid LIMIT ?",
+            f"SELECT DISTINCT {column} FROM {table} WHERE {column} >= ? AND {column} < ? "
+            f"ORDER BY {column} LIMIT ?",
             (prefix, prefix + "\U0010ffff", int(limit)),
         )
         return [r[0] for r in rows]
