@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..core.record_checks import record_problem
 from ..errors import StrategyError, first_line
 from .store_location import default_store_path
 from .store_schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
@@ -122,6 +121,10 @@ def read_record(where: str, table: str, sid: Any, text: Any) -> Record:
         value: Any = _loads(text) if isinstance(text, str | bytes) else None
     except (ValueError, RecursionError) as exc:
         raise _corrupt(where, table, sid, f"not JSON ({first_line(exc)})") from None
+    # Imported here: its checks use the models' vocabulary (pydantic), which shell completion,
+    # reading no record, must not pay for on every TAB. Once imported this costs a dict lookup.
+    from ..core.record_checks import record_problem
+
     problem = record_problem(table, value)
     if problem is not None:
         raise _corrupt(where, table, sid, problem)
