@@ -114,6 +114,20 @@ def _dumps(value: Any) -> str:
 _loads = json.loads
 
 
+def _first_record_problem(table: str, value: Any) -> str | None:
+    """Import the record checks on the first record read, then stand aside: they use the
+    models' vocabulary (pydantic), which shell completion, reading no record, must not pay for
+    on every TAB; an import statement in `read_record` would cost every record read instead."""
+    global _record_problem
+    from ..core.record_checks import record_problem
+
+    _record_problem = record_problem
+    return record_problem(table, value)
+
+
+_record_problem: Callable[[str, Any], str | None] = _first_record_problem
+
+
 def read_record(where: str, table: str, sid: Any, text: Any) -> Record:
     """A stored record, parsed and checked (`core/record_checks.py`): a hand-edited, damaged or
     SQL NULL record is a StoreError naming the table and row, never a crash further on."""
@@ -121,11 +135,7 @@ def read_record(where: str, table: str, sid: Any, text: Any) -> Record:
         value: Any = _loads(text) if isinstance(text, str | bytes) else None
     except (ValueError, RecursionError) as exc:
         raise _corrupt(where, table, sid, f"not JSON ({first_line(exc)})") from None
-    # Imported here: its checks use the models' vocabulary (pydantic), which shell completion,
-    # reading no record, must not pay for on every TAB. Once imported this costs a dict lookup.
-    from ..core.record_checks import record_problem
-
-    problem = record_problem(table, value)
+    problem = _record_problem(table, value)
     if problem is not None:
         raise _corrupt(where, table, sid, problem)
     return value  # type: ignore[no-any-return]  # a dict: record_problem checked it
