@@ -2,8 +2,8 @@
 
 The command tree (subcommands, options, enum values, what each argument is) comes from
 `completion_spec.json`, generated from the app by `python scripts/gen_completions.py`; dynamic
-values (instance sids, event sids, strategy names) are read straight from the store with the
-standard library's sqlite3. No typer, rich or pydantic import: a TAB answers in tens of ms.
+values (instance sids, event sids, strategy names) are the store's prefix lookups, on a store
+opened read-only. No typer or rich import: a TAB answers in tens of ms.
 Completion must never fail loudly, so every problem yields no candidates.
 
     strategy-complete CWORD WORD0 WORD1 ...   # the words of the line, CWORD = index being completed
@@ -12,43 +12,41 @@ Completion must never fail loudly, so every problem yields no candidates.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .adapters.store import Store
 
 FILES = "__files__"  # tells the shell script to complete file paths itself
 SPEC_PATH = Path(__file__).with_name("completion_spec.json")
-_QUERIES = {
-    "instance-sid": "SELECT sid FROM instances WHERE sid >= ? AND sid < ? ORDER BY sid LIMIT 200",
-    "event-sid": "SELECT sid FROM events WHERE sid >= ? AND sid < ? ORDER BY sid LIMIT 200",
-    "strategy": "SELECT DISTINCT name FROM strategies WHERE name >= ? AND name < ? ORDER BY name LIMIT 200",
+CANDIDATES = 200  # most a TAB offers: enough to narrow down, few enough to answer at once
+# The store's prefix lookups, by the kind of value the completion spec names.
+_LOOKUPS: dict[str, Callable[[Store, str], list[str]]] = {
+    "instance-sid": lambda store, prefix: store.match_instance_sids(prefix, CANDIDATES),
+    "event-sid": lambda store, prefix: store.match_event_sids(prefix, CANDIDATES),
+    "strategy": lambda store, prefix: store.match_strategy_names(prefix, CANDIDATES),
 }
 
 
-def store_path(explicit: str | None) -> Path:
-    if explicit:
-        return Path(explicit).expanduser()
-    if os.environ.get("STRATEGY_DB"):
-        return Path(os.environ["STRATEGY_DB"]).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base).expanduser() / "strategy" / "store.db"
-
-
 def stored(kind: str, prefix: str, db: str | None) -> list[str]:
-    path = store_path(db)
-    if kind not in _QUERIES or not path.is_file():
-        return []
-    try:
-        from .adapters.store import read_only_uri
+    from .adapters.store_location import store_location
 
-        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=0.05)
-        try:
-            return [r[0] for r in conn.execute(_QUERIES[kind], (prefix, prefix + "\U0010ffff"))]
-        finally:
-            conn.close()
-    except sqlite3.Error:
+    path = Path(store_location(db)).expanduser()
+    lookup = _LOOKUPS.get(kind)
+    if lookup is None or not path.is_file():
+        return []
+    from .adapters.store import Store
+    from .errors import StrategyError
+
+    try:
+        # Read-only, and a short busy timeout: a TAB must neither write nor wait on a writer.
+        with Store(path, busy_timeout_ms=50, read_only=True) as store:
+            return lookup(store, prefix)
+    except (StrategyError, sqlite3.Error):
         return []
 
 

@@ -13,7 +13,8 @@ from ..errors import StrategyError
 if TYPE_CHECKING:  # heavy (pydantic models, sqlite-utils): imported where they are used
     from ..core.callbacks import Callbacks
     from ..core.engine import Engine, InstanceBox
-    from .store import Store
+    from ..core.models import Settings
+    from .store import Record, Store
 
 MIN_PREFIX = 8
 
@@ -79,7 +80,6 @@ class Loaded:
 
 def load(store: Store, sid: str, callbacks: Callbacks | None = None) -> Loaded:
     from ..core.callbacks import DefaultCallbacks
-    from ..core.engine import Engine, InstanceBox
     from .strategies import settings_of
 
     found = store.get_instance(sid)
@@ -91,10 +91,28 @@ def load(store: Store, sid: str, callbacks: Callbacks | None = None) -> Loaded:
         raise StrategyError(
             f"instance {sid}: its strategy {record['strategyId']} is missing from the store"
         )
-    box = InstanceBox(record, state, {e["sid"]: e for e in store.events_of(sid)})
-    engine = Engine(strategy, settings_of(strategy), callbacks or DefaultCallbacks())
+    box = box_of(store, sid, record, state)
+    return engine_for(box, strategy, settings_of(strategy), callbacks or DefaultCallbacks())
+
+
+def box_of(store: Store, sid: str, record: Record, state: Record) -> InstanceBox:
+    """An instance read from the store with all its events."""
+    from ..core.engine import InstanceBox
+
+    return InstanceBox(record, state, {e["sid"]: e for e in store.events_of(sid)})
+
+
+def engine_for(
+    box: InstanceBox, strategy: Record, settings: Settings, callbacks: Callbacks
+) -> Loaded:
+    """The loaded instance, with an engine that numbers new events after the stored ones (the
+    only place that restores the engine's sequence: a wrong one would reorder events)."""
+    from ..core.engine import Engine
+
+    engine = Engine(strategy, settings, callbacks)
     engine._seq = max((e.get("_seq", 0) for e in box.events.values()), default=0)
-    return Loaded(box, strategy, engine, bool(record.get("_simulated") or state.get("simulated")))
+    simulated = bool(box.instance.get("_simulated") or box.state.get("simulated"))
+    return Loaded(box, strategy, engine, simulated)
 
 
 def save(store: Store, loaded: Loaded) -> None:

@@ -28,7 +28,7 @@ from typing import Any, TypeGuard
 from ..core.attempt import CONFIGURATION_ERROR
 from ..core.callbacks import Callbacks
 from ..core.domain import EventStatus, InstanceStatus
-from ..core.engine import Engine, InstanceBox
+from ..core.engine import Engine
 from ..core.failures import failed_service, failure_reason
 from ..core.models import Settings
 from ..core.records import iso
@@ -38,7 +38,7 @@ from .clock import utcnow  # by name: tests patch `runner.utcnow` to move the cl
 from .config import MAX_RESPONSE_BYTES
 from .environ import resolve_env
 from .http import HttpExecutor, LoopBridge, Stats
-from .operations import Loaded, load, save
+from .operations import Loaded, box_of, engine_for, load, save
 from .preflight import SettingsFor, preflight
 from .store import Store
 from .strategies import settings_of
@@ -206,11 +206,9 @@ class Runner:
         if parsed is None:
             return None
         strategy, settings = parsed
-        box = InstanceBox(record, state, {e["sid"]: e for e in self.store.events_of(sid)})
-        engine = Engine(strategy, settings, self.callbacks)
-        engine._seq = max((e.get("_seq", 0) for e in box.events.values()), default=0)
-        simulated = bool(record.get("_simulated") or state.get("simulated"))
-        return Loaded(box, strategy, engine, simulated)
+        return engine_for(
+            box_of(self.store, sid, record, state), strategy, settings, self.callbacks
+        )
 
     def preflight(self) -> None:
         """Before claiming: --env and the variables the due events need (adapters/preflight)."""

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..core.domain import TERMINAL_EVENT_STATUSES, EventStatus
-from ..core.record_checks import record_problem
 from ..core.timecalc import parse_rfc3339
 from ..errors import StrategyError, first_line
+from .store_location import default_store_path
 from .store_schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
@@ -58,16 +58,6 @@ _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8
 
 class StoreError(StrategyError):
     """The store cannot be opened, read or written."""
-
-
-def default_store_path() -> Path:
-    """`$STRATEGY_DB`, else `$XDG_DATA_HOME/strategy/store.db` (`~/.local/share` by default)."""
-    explicit = os.environ.get("STRATEGY_DB")
-    if explicit:
-        return Path(explicit).expanduser()
-    data_home = os.environ.get("XDG_DATA_HOME") or ""
-    base = Path(data_home).expanduser() if data_home else Path.home() / ".local" / "share"
-    return base / "strategy" / "store.db"
 
 
 # --- JSON and instants --------------------------------------------------------------------------
@@ -128,6 +118,20 @@ def _dumps(value: Any) -> str:
 _loads = json.loads
 
 
+def _first_record_problem(table: str, value: Any) -> str | None:
+    """Import the record checks on the first record read, then stand aside: they use the
+    models' vocabulary (pydantic), which shell completion, reading no record, must not pay for
+    on every TAB; an import statement in `read_record` would cost every record read instead."""
+    global _record_problem
+    from ..core.record_checks import record_problem
+
+    _record_problem = record_problem
+    return record_problem(table, value)
+
+
+_record_problem: Callable[[str, Any], str | None] = _first_record_problem
+
+
 def read_record(where: str, table: str, sid: Any, text: Any) -> Record:
     """A stored record, parsed and checked (`core/record_checks.py`): a hand-edited, damaged or
     SQL NULL record is a StoreError naming the table and row, never a crash further on."""
@@ -135,7 +139,7 @@ def read_record(where: str, table: str, sid: Any, text: Any) -> Record:
         value: Any = _loads(text) if isinstance(text, str | bytes) else None
     except (ValueError, RecursionError) as exc:
         raise _corrupt(where, table, sid, f"not JSON ({first_line(exc)})") from None
-    problem = record_problem(table, value)
+    problem = _record_problem(table, value)
     if problem is not None:
         raise _corrupt(where, table, sid, problem)
     return value  # type: ignore[no-any-return]  # a dict: record_problem checked it
@@ -331,7 +335,16 @@ class Store:
 
     path: str
 
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        read_only: bool = False,
+    ) -> None:
+        """`read_only` opens an existing file without writing anything (no WAL switch, no
+        migration), as shell completion must; a file this process may not write is read-only
+        anyway."""
         self._conn: sqlite3.Connection | None = None
         self._depth = 0
         self._busy_timeout_ms = int(busy_timeout_ms)
@@ -356,7 +369,7 @@ class Store:
                     f"({exc.strerror or exc}); set STRATEGY_DB to a writable path",
                     hint="STRATEGY_DB=/some/writable/folder/store.db",
                 ) from None
-            self.readonly = _not_writable(file)
+            self.readonly = read_only or _not_writable(file)
             target = read_only_uri(file) if self.readonly else self.path
         try:
             self._conn = sqlite3.connect(
@@ -661,6 +674,11 @@ class Store:
         return row if whole or not row else row[0]
 
     @_guarded
+    def match_strategy_names(self, prefix: str, limit: int = 20) -> list[str]:
+        """Strategy names (each once, whatever its versions) starting with `prefix`."""
+        return self._match("strategies", prefix, limit, column="name")
+
+    @_guarded
     def list_strategies(self) -> list[Record]:
         """The latest version of each strategy name, with `versions`: how many are stored."""
         rows = self.conn.execute(
@@ -714,10 +732,11 @@ class Store:
             return None
         return self._read("instances", sid, row[0]), self._read("state", sid, row[1] or "{}")
 
-    def _match(self, table: str, prefix: str, limit: int) -> list[str]:
-        # A range on the primary key: exact (case-sensitive) and uses the index.
+    def _match(self, table: str, prefix: str, limit: int, column: str = "sid") -> list[str]:
+        # A range on an indexed column: exact (case-sensitive, no LIKE wildcards) and fast.
         rows = self.conn.execute(
-            f"SELECT sid FROM {table} WHERE sid >= ? AND sid < ? ORDER BY sid LIMIT ?",
+            f"SELECT DISTINCT {column} FROM {table} WHERE {column} >= ? AND {column} < ? "
+            f"ORDER BY {column} LIMIT ?",
             (prefix, prefix + "\U0010ffff", int(limit)),
         )
         return [r[0] for r in rows]

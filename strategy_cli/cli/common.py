@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -32,9 +31,10 @@ FormatOption = Annotated[ReadFormat, typer.Option("--format", "-f", help="Output
 
 
 def open_store(db: str | None) -> Store:
-    from ..adapters.store import Store, default_store_path
+    from ..adapters.store import Store
+    from ..adapters.store_location import store_location
 
-    return Store(db or os.environ.get("STRATEGY_DB") or default_store_path())
+    return Store(store_location(db))
 
 
 def json_argument(raw: str | None, option: str) -> Any:

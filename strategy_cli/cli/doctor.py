@@ -68,14 +68,13 @@ def _report(db: str | None) -> dict[str, Any]:
 
 
 def _store(db: str | None) -> dict[str, Any]:
-    import os
     from pathlib import Path
 
-    from ..adapters.store import default_store_path
+    from ..adapters.store_location import default_store_path, store_location
     from ..errors import StrategyError
     from .common import open_store
 
-    path = db or os.environ.get("STRATEGY_DB") or str(default_store_path())
+    path = store_location(db)
     if path != ":memory:" and not Path(path).exists():
         return {
             "path": path,
@@ -102,8 +101,6 @@ def _store(db: str | None) -> dict[str, Any]:
                 "readOnly": store.readonly,
             }
     except StrategyError as exc:
-        from ..adapters.store import default_store_path
-
         return {
             "path": db or str(default_store_path()),
             "schemaVersion": None,
