@@ -25,19 +25,20 @@ def reference_lists() -> list[set[str]]:
     return [{v.strip() for v in values.split(",")} for values in found]
 
 
+# The vocabularies the platform's reference lists ("Possible values: [...]").
+REFERENCE_VOCABULARIES = [
+    domain.EventStatus,
+    domain.InstanceStatus,
+    domain.EVENT_CANCEL_REASONS,
+    domain.INSTANCE_CANCEL_REASONS,
+]
+
+
 def values(enum: type[StrEnum] | tuple[StrEnum, ...]) -> set[str]:
     return {str(member) for member in enum}
 
 
-@pytest.mark.parametrize(
-    "enum",
-    [
-        domain.EventStatus,
-        domain.InstanceStatus,
-        domain.EVENT_CANCEL_REASONS,
-        domain.INSTANCE_CANCEL_REASONS,
-    ],
-)
+@pytest.mark.parametrize("enum", REFERENCE_VOCABULARIES)
 def test_enums_are_the_references_lists(enum: type[StrEnum] | tuple[StrEnum, ...]) -> None:
     assert values(enum) in reference_lists()
 
@@ -70,16 +71,7 @@ def _spelled(path: Path, words: set[str]) -> bool:
     return words <= quoted
 
 
-@pytest.mark.parametrize(
-    "enum",
-    [
-        domain.EventStatus,
-        domain.InstanceStatus,
-        domain.EVENT_CANCEL_REASONS,
-        domain.INSTANCE_CANCEL_REASONS,
-        domain.NoteKind,
-    ],
-)
+@pytest.mark.parametrize("enum", [*REFERENCE_VOCABULARIES, domain.NoteKind])
 def test_no_other_module_spells_the_status_list(
     enum: type[StrEnum] | tuple[StrEnum, ...],
 ) -> None:
